@@ -1,0 +1,99 @@
+// A circuit breaker per deployment: closed -> open -> half-open -> closed.
+//
+// Closed: calls flow; it trips to open on `consecutive_failures` failures in a row, or when the
+// failure rate over a sliding window (the last `window_size` calls, or the calls of the last
+// `window_duration`) reaches `failure_rate_threshold` once `minimum_calls` are in the window.
+// Open: calls are refused until `open_duration` has passed; each successive trip without a full
+// recovery multiplies it by `open_duration_multiplier`, up to `max_open_duration`.
+// Half-open: at most `half_open_max_probes` calls are admitted at once; `half_open_successes`
+// successes close the breaker (and reset the open duration), any failure reopens it.
+//
+// Only kinds in `failure_kinds` count as failures; other failures (a client's 400, a cancelled
+// call) are neither success nor failure. Time is passed in. Thread-safe.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/error_kind.h"
+#include "core/status.h"
+#include "resilience/outcome.h"
+
+namespace sheepdog {
+
+enum class BreakerState : unsigned char { kClosed, kOpen, kHalfOpen };
+std::string_view to_string(BreakerState state);  // "closed", "open", "half_open"
+
+enum class BreakerWindow : unsigned char { kCount, kTime };
+
+struct CircuitBreakerPolicy {
+  bool enabled = true;
+  int consecutive_failures = 5;          // 0 disables this trigger
+  double failure_rate_threshold = 0.5;   // in (0, 1]; 0 disables this trigger
+  BreakerWindow window = BreakerWindow::kCount;
+  int window_size = 20;                  // calls, for kCount
+  Duration window_duration = seconds(30);  // for kTime
+  int minimum_calls = 10;
+  Duration open_duration = seconds(5);
+  double open_duration_multiplier = 2.0;  // >= 1
+  Duration max_open_duration = seconds(60);
+  int half_open_max_probes = 1;
+  int half_open_successes = 1;
+  // Indexed by ErrorKind. Default: rate_limited, quota_exhausted, overloaded, server_error,
+  // timeout, connect_failed, connection_reset, malformed_response, auth.
+  std::array<bool, kErrorKindCount> failure_kinds = default_failure_kinds();
+
+  static std::array<bool, kErrorKindCount> default_failure_kinds();
+  Status validate() const;
+};
+
+class CircuitBreaker {
+ public:
+  using Listener = std::function<void(BreakerState from, BreakerState to, TimePoint at)>;
+
+  explicit CircuitBreaker(const CircuitBreakerPolicy& policy);
+
+  // Admission. True iff a call may go now; in half-open this takes a probe slot. Every admitted
+  // call must be followed by exactly one record(). Open turns half-open here, lazily, once
+  // open_duration has passed.
+  bool try_acquire(TimePoint now);
+  // The result of an admitted call.
+  void record(const AttemptOutcome& outcome, TimePoint now);
+
+  // The state at `now` (an open breaker whose time is up reports half-open).
+  BreakerState state(TimePoint now) const;
+  // When an open breaker will admit probes; meaningful only while open.
+  TimePoint open_until() const;
+  int trips() const;
+  // Called on every transition, under the breaker's lock: keep it short, never call back in.
+  void set_listener(Listener listener);
+
+ private:
+  void transition(BreakerState to, TimePoint now);  // REQUIRES: mu_ held
+  void trip(TimePoint now);                          // REQUIRES: mu_ held
+  bool window_trips(TimePoint now);                  // REQUIRES: mu_ held
+  void add_to_window(bool failure, TimePoint now);   // REQUIRES: mu_ held
+
+  const CircuitBreakerPolicy policy_;
+  mutable std::mutex mu_;
+  BreakerState state_ = BreakerState::kClosed;
+  int consecutive_failures_ = 0;
+  struct Call {
+    TimePoint at;
+    bool failure;
+  };
+  std::deque<Call> window_;
+  int window_failures_ = 0;
+  TimePoint open_until_{};
+  Duration current_open_duration_;
+  int probes_in_flight_ = 0;
+  int probe_successes_ = 0;
+  int trips_ = 0;
+  Listener listener_;
+};
+
+}  // namespace sheepdog
