@@ -40,7 +40,7 @@ class SteadyClock final : public Clock {
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(TimePoint start = TimePoint{}, WallTime wall_start = WallTime{})
-      : now_(start), wall_(wall_start) {}
+      : start_(start), now_(start), wall_(wall_start) {}
 
   TimePoint now() const override { return now_; }
   WallTime wall_now() const override {
@@ -53,7 +53,9 @@ class ManualClock final : public Clock {
   void set(TimePoint t) { now_ = t; }
 
  private:
-  const TimePoint start_ = now_;
+  // Initialised from the constructor's argument: `= now_` here would read now_ before its own
+  // initialisation, since members initialise in declaration order.
+  const TimePoint start_;
   TimePoint now_;
   WallTime wall_;
 };

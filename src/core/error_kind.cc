@@ -8,9 +8,12 @@ struct KindInfo {
   Disposition disposition;
 };
 
-// Indexed by ErrorKind. Defaults follow the official SDKs (retry 408/409/429/5xx and transport
+// Indexed by ErrorKind. Defaults follow the official SDKs (retry 408, 429, 5xx and transport
 // errors) and add the gateway's extra option, falling back to another deployment, for the
-// kinds where the same call elsewhere can succeed but the same call here cannot.
+// kinds where the same call elsewhere can succeed but the same call here cannot. The SDKs also
+// retry 409 (a lock timeout inside the provider); we classify it as bad_request because a
+// conflict on a chat completion is not a transient fault we can see, and a policy can
+// override it with `x-should-retry` or `on:`.
 constexpr std::array<KindInfo, kErrorKindCount> kKinds = {{
     {"rate_limited", Disposition::kRetry},
     {"quota_exhausted", Disposition::kFallBack},

@@ -7,18 +7,19 @@
 //   exponential: d = base * multiplier^(n-1)
 //   fibonacci:   d = base * fib(n), fib = 1, 1, 2, 3, 5, ...
 //   decorrelated jitter (AWS, "Exponential Backoff and Jitter", 2015):
-//                d = min(cap, uniform(base, previous * 3)), previous starts at base;
-//                it is its own jitter, so the jitter mode is ignored.
+//                d = min(cap, uniform(base, previous * 3)), previous starts at base and then
+//                is the last (capped) d; it is its own jitter, so the jitter mode is ignored.
 // Jitter (same source):
 //   none:         d
 //   full:         uniform(0, d)
 //   equal:        d/2 + uniform(0, d/2)
 //   proportional: d * uniform(1 - f, 1 + f), then capped again
-// Every delay is within [0, max_delay].
+// Every delay is within [0, max_delay], rounded to the nearest nanosecond. Jitter draws exactly
+// one value from the RandomSource per next_delay() call (none for JitterMode::kNone).
 #pragma once
 
-#include <string_view>
 #include <optional>
+#include <string_view>
 
 #include "core/clock.h"
 #include "core/random.h"
@@ -35,8 +36,8 @@ enum class BackoffKind : unsigned char {
 };
 enum class JitterMode : unsigned char { kNone, kFull, kEqual, kProportional };
 
-std::string_view to_string(BackoffKind kind);     // "constant", ..., "decorrelated_jitter"
-std::string_view to_string(JitterMode mode);      // "none", "full", "equal", "proportional"
+std::string_view to_string(BackoffKind kind);  // "constant", ..., "decorrelated_jitter"
+std::string_view to_string(JitterMode mode);   // "none", "full", "equal", "proportional"
 std::optional<BackoffKind> parse_backoff_kind(std::string_view name);
 std::optional<JitterMode> parse_jitter_mode(std::string_view name);
 
@@ -46,9 +47,10 @@ struct BackoffPolicy {
   Duration max_delay = seconds(8);  // the cap, for every kind
   double multiplier = 2.0;          // exponential only
   JitterMode jitter = JitterMode::kFull;
-  double jitter_fraction = 0.2;     // proportional only, in [0, 1]
+  double jitter_fraction = 0.2;  // proportional only, in [0, 1]
 
-  // Ok iff base_delay > 0, max_delay >= base_delay, multiplier >= 1, jitter_fraction in [0, 1].
+  // Ok iff base_delay > 0, max_delay >= base_delay, multiplier >= 1 (finite), jitter_fraction
+  // in [0, 1]. The message names the offending field.
   Status validate() const;
 };
 
@@ -59,6 +61,7 @@ class Backoff {
   Backoff(const BackoffPolicy& policy, RandomSource& random);
 
   // The delay before the next retry; the first call is for retry 1. Within [0, max_delay].
+  // REQUIRES: the policy is valid.
   Duration next_delay();
   // The un-jittered, capped delay for retry n >= 1 (for docs, tests and reports). For
   // decorrelated jitter, the upper bound of the draw given `previous == base`.

@@ -9,7 +9,23 @@
 // successes close the breaker (and reset the open duration), any failure reopens it.
 //
 // Only kinds in `failure_kinds` count as failures; other failures (a client's 400, a cancelled
-// call) are neither success nor failure. Time is passed in. Thread-safe.
+// call) are neither success nor failure (in half-open they still free their probe slot). A
+// disabled policy admits every call and never trips. Time is passed in. Thread-safe.
+//
+// Precise rules, where the summary above leaves room:
+//   - The failure-rate trigger fires when failures / calls >= failure_rate_threshold, with
+//     calls >= minimum_calls, over the window: the last `window_size` counted calls (kCount) or
+//     the counted calls recorded in (now - window_duration, now] (kTime), checked after every
+//     counted record (a success that completes minimum_calls can trip it). The window and the
+//     consecutive count start empty whenever the breaker closes or trips.
+//   - The first trip opens for open_duration; each reopening from half-open multiplies the
+//     previous duration by open_duration_multiplier, capped at max_open_duration; closing resets
+//     it to open_duration.
+//   - record() while open is ignored (the call was admitted before the trip).
+//   - Calls admitted before half-open began may still record() during it, and record() cannot
+//     tell them from probes. Their outcomes count like a probe's, but their records are matched
+//     to them first, so a probe slot is freed only once every earlier call has recorded: the
+//     number of probes truly in flight never exceeds half_open_max_probes.
 #pragma once
 
 #include <array>
@@ -32,22 +48,26 @@ enum class BreakerWindow : unsigned char { kCount, kTime };
 
 struct CircuitBreakerPolicy {
   bool enabled = true;
-  int consecutive_failures = 5;          // 0 disables this trigger
-  double failure_rate_threshold = 0.5;   // in (0, 1]; 0 disables this trigger
+  int consecutive_failures = 5;         // 0 disables this trigger
+  double failure_rate_threshold = 0.5;  // in (0, 1]; 0 disables this trigger
   BreakerWindow window = BreakerWindow::kCount;
-  int window_size = 20;                  // calls, for kCount
+  int window_size = 20;                    // calls, for kCount
   Duration window_duration = seconds(30);  // for kTime
   int minimum_calls = 10;
   Duration open_duration = seconds(5);
   double open_duration_multiplier = 2.0;  // >= 1
   Duration max_open_duration = seconds(60);
-  int half_open_max_probes = 1;
-  int half_open_successes = 1;
+  int half_open_max_probes = 1;  // >= 1
+  int half_open_successes = 1;   // >= 1
   // Indexed by ErrorKind. Default: rate_limited, quota_exhausted, overloaded, server_error,
   // timeout, connect_failed, connection_reset, malformed_response, auth.
   std::array<bool, kErrorKindCount> failure_kinds = default_failure_kinds();
 
   static std::array<bool, kErrorKindCount> default_failure_kinds();
+  // Ok iff every field is in its range above, at least one trigger is on, minimum_calls >= 1
+  // (and <= window_size for kCount, else the rate trigger could never fire), window_duration > 0
+  // for kTime, 0 < open_duration <= max_open_duration. The message names the offending field.
+  // Checked even when disabled, so a config error never hides behind `enabled: false`.
   Status validate() const;
 };
 
@@ -55,6 +75,7 @@ class CircuitBreaker {
  public:
   using Listener = std::function<void(BreakerState from, BreakerState to, TimePoint at)>;
 
+  // REQUIRES: policy.validate() is ok.
   explicit CircuitBreaker(const CircuitBreakerPolicy& policy);
 
   // Admission. True iff a call may go now; in half-open this takes a probe slot. Every admitted
@@ -74,9 +95,10 @@ class CircuitBreaker {
 
  private:
   void transition(BreakerState to, TimePoint now);  // REQUIRES: mu_ held
-  void trip(TimePoint now);                          // REQUIRES: mu_ held
-  bool window_trips(TimePoint now);                  // REQUIRES: mu_ held
-  void add_to_window(bool failure, TimePoint now);   // REQUIRES: mu_ held
+  void trip(TimePoint now);                         // REQUIRES: mu_ held
+  bool window_trips(TimePoint now);                 // REQUIRES: mu_ held
+  void add_to_window(bool failure, TimePoint now);  // REQUIRES: mu_ held
+  void expire(TimePoint now);  // drops calls older than the time window; REQUIRES: mu_ held
 
   const CircuitBreakerPolicy policy_;
   mutable std::mutex mu_;
@@ -90,7 +112,9 @@ class CircuitBreaker {
   int window_failures_ = 0;
   TimePoint open_until_{};
   Duration current_open_duration_;
-  int probes_in_flight_ = 0;
+  int in_flight_ = 0;         // admitted, not yet recorded, in every state
+  int stale_in_flight_ = 0;   // of those, admitted before the current half-open began
+  int probes_in_flight_ = 0;  // upper bound on the probes of this half-open still in flight
   int probe_successes_ = 0;
   int trips_ = 0;
   Listener listener_;

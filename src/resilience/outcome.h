@@ -58,7 +58,8 @@ AttemptOutcome classify(const AttemptResponse& response);
 // How much of the body classify() looks at: provider error objects put the code and type first.
 inline constexpr size_t kBodyScanLimit = 4096;
 
-// Parses an `x-should-retry` header value: "true" / "false" (case-insensitive), else nullopt.
+// Parses an `x-should-retry` header value: "true" / "false" (case-insensitive, surrounding
+// spaces and tabs ignored), else nullopt.
 std::optional<bool> parse_should_retry(std::string_view header_value);
 
 }  // namespace sheepdog

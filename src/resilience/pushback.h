@@ -6,8 +6,12 @@
 //   retry-after-ms: 1500                  (OpenAI SDKs; takes precedence over Retry-After)
 //   x-ratelimit-reset-requests: 1m6.5s    (OpenAI, Go-style duration: h, m, s, ms units)
 //   x-ratelimit-reset-tokens: 20ms
-// Of the rate-limit reset headers, the larger wins when both are present (both limits must
-// have reset for the retry to pass). Retry-After family wins over the reset headers.
+// Precedence: a valid retry-after-ms, else a valid Retry-After, else the larger of the two
+// rate-limit reset headers (both limits must have reset for the retry to pass). An invalid value
+// counts as absent, so the next header in line is used.
+// Leniencies, because pushback is advice: numbers may carry a fraction ("1.5"), surrounding
+// whitespace is ignored, negative values are ignored, and every result is clamped to
+// [0, kMaxPushback] so that adding it to a TimePoint cannot overflow.
 #pragma once
 
 #include <optional>
@@ -16,6 +20,10 @@
 #include "core/clock.h"
 
 namespace sheepdog {
+
+// The longest wait any parser returns: a year is already "not today" for every caller, and it
+// keeps now + pushback far from Duration's limit.
+inline constexpr Duration kMaxPushback = std::chrono::hours(24 * 365);
 
 // The raw header values, as received (empty = absent).
 struct PushbackHeaders {
@@ -26,12 +34,21 @@ struct PushbackHeaders {
 };
 
 // The wait the upstream asked for, or nullopt if none of the headers is present and valid.
-// Malformed values are ignored, never an error: pushback is advice.
+// Malformed values are ignored, never an error: pushback is advice. OpenAI sends the reset
+// headers on every response, so pass them only when the response is a 429.
 std::optional<Duration> parse_pushback(const PushbackHeaders& headers, WallTime now);
 
 // Single-format parsers, exposed for tests and for other providers' headers.
+// Delta-seconds or an HTTP-date; a date in the past gives 0.
 std::optional<Duration> parse_retry_after(std::string_view value, WallTime now);
-std::optional<Duration> parse_go_duration(std::string_view value);  // "1m6.5s", "20ms"
-std::optional<WallTime> parse_http_date(std::string_view value);    // IMF-fixdate, RFC 850, asctime
+// A number of milliseconds, as in retry-after-ms.
+std::optional<Duration> parse_retry_after_ms(std::string_view value);
+// Go's time.Duration text: "1m6.5s", "20ms", "2h0m0s", "0"; units h, m, s, ms, us (µs), ns.
+std::optional<Duration> parse_go_duration(std::string_view value);
+// IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT";
+// years 70-99 are 19xx, 00-69 are 20xx) or asctime ("Sun Nov  6 08:49:37 1994"). The weekday
+// must be a valid name but is not checked against the date. Dates past WallTime's range
+// saturate to WallTime::max().
+std::optional<WallTime> parse_http_date(std::string_view value);
 
 }  // namespace sheepdog

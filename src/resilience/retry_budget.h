@@ -4,7 +4,11 @@
 //     costs 1 token, each success returns token_ratio; retries are allowed only while
 //     tokens > max_tokens / 2. Defaults max_tokens 100, token_ratio 0.1.
 //   - Envoy's retry budget: retries in flight may not exceed budget_percent of the requests in
-//     flight, with a floor of min_retry_concurrency so low traffic can still retry.
+//     flight, with a floor of min_retry_concurrency so low traffic can still retry. Exactly:
+//     a retry is admitted iff active_retries < max(min_retry_concurrency,
+//     floor(budget_percent * active_requests / 100)).
+// With both enabled a retry must pass both. Tokens and counts are kept whichever is enabled;
+// a refusal by either limit counts once in retries_refused().
 // Shared by all requests to one upstream (or one alias): thread-safe.
 #pragma once
 
@@ -29,9 +33,11 @@ struct RetryBudgetPolicy {
 
 class RetryBudget {
  public:
+  // Starts with max_tokens. REQUIRES: policy.validate() is ok.
   explicit RetryBudget(const RetryBudgetPolicy& policy);
 
-  // Outcome of every attempt, first attempts and retries alike.
+  // Outcome of every attempt, first attempts and retries alike: a success adds token_ratio
+  // (capped at max_tokens), a failure takes 1 (floored at 0).
   void record_success();
   void record_failure();
 

@@ -23,7 +23,7 @@
 namespace sheepdog {
 
 struct RetryPolicy {
-  int max_attempts = 3;                  // attempts in total, the first included; >= 1
+  int max_attempts = 3;                    // attempts in total, the first included; >= 1
   Duration attempt_timeout = seconds(30);  // each attempt, capped by the time left
   Duration total_timeout = seconds(60);    // the request's deadline, from its start
   BackoffPolicy backoff;
@@ -48,13 +48,13 @@ struct RetryPolicy {
 
 enum class GiveUpReason : unsigned char {
   kNone,
-  kNotRetryable,      // the kind's disposition (or x-should-retry: false) says fail
-  kMaxAttempts,       // max_attempts used up
-  kDeadline,          // no time left, or the wait would end past the deadline
-  kPushbackTooLong,   // the upstream asked for a wait beyond max_pushback or the deadline
-  kNoAlternative,     // the kind says fall back, but there is nowhere left to go
-  kBudgetExhausted,   // the shared retry budget refused (set by the caller)
-  kAllCircuitsOpen,   // every candidate's breaker is open (set by the caller)
+  kNotRetryable,     // the kind's disposition (or x-should-retry: false) says fail
+  kMaxAttempts,      // max_attempts used up
+  kDeadline,         // no time left, or the wait would end past the deadline
+  kPushbackTooLong,  // the upstream asked for a wait beyond max_pushback or the deadline
+  kNoAlternative,    // the kind says fall back, but there is nowhere left to go
+  kBudgetExhausted,  // the shared retry budget refused (set by the caller)
+  kAllCircuitsOpen,  // every candidate's breaker is open (set by the caller)
 };
 std::string_view to_string(GiveUpReason reason);
 
@@ -72,18 +72,37 @@ struct RetryDecision {
 // Per-request retry state. Not thread-safe; one per request.
 class RetryState {
  public:
-  // `policy` and `random` must outlive this object. `start` is when the request arrived.
+  // `policy` and `random` must outlive this object. `start` is when the request arrived; the
+  // deadline is start + total_timeout (saturating). REQUIRES: policy.validate() is ok.
   RetryState(const RetryPolicy& policy, RandomSource& random, TimePoint start);
 
   // Call after every attempt, success included. `pushback` is the upstream's parsed wait, if
   // any; `has_alternative` says whether another deployment could take the next attempt.
+  // Rules, in order:
+  //   1. success: kDone.
+  //   2. disposition: x-should-retry (if honored and present) true -> retry, false -> fail;
+  //      else policy.disposition_for(kind).
+  //   3. fail: give up kNotRetryable.
+  //   4. attempts() >= max_attempts: give up kMaxAttempts.
+  //   5. now >= deadline: give up kDeadline.
+  //   6. fall back: kRetryNext after 0 if has_alternative, else give up kNoAlternative.
+  //   7. retry: delay = next backoff. Next deployment if prefer_other_deployment and
+  //      has_alternative (the pushback, about the old deployment, is then ignored), else the
+  //      same one, where an honored pushback beyond max_pushback or the deadline turns the retry
+  //      to the next deployment (keeping the backoff delay) if there is one, else gives up
+  //      kPushbackTooLong; a shorter pushback raises the delay to at least the pushback.
+  //   8. a delay that ends at or past the deadline: give up kDeadline. Else the retry, its delay
+  //      added to total_backoff().
+  // Every give-up except kNotRetryable carries `pushback` as retry_after when there is one (the
+  // upstream's word on when the client may come back); kNotRetryable carries none, since the
+  // upstream or the kind said retrying cannot help. A negative pushback counts as zero.
   RetryDecision on_attempt(const AttemptOutcome& outcome, std::optional<Duration> pushback,
                            TimePoint now, bool has_alternative);
 
   // The timeout for an attempt starting at `now`: min(attempt_timeout, time left), >= 0.
   Duration attempt_timeout(TimePoint now) const;
   TimePoint deadline() const { return deadline_; }
-  int attempts() const { return attempts_; }     // attempts reported so far
+  int attempts() const { return attempts_; }                 // attempts reported so far
   Duration total_backoff() const { return total_backoff_; }  // sum of retry delays decided
 
  private:
