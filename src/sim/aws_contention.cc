@@ -46,7 +46,9 @@ BackoffPolicy exponential(Duration base, Duration cap, JitterMode jitter) {
 class Contention {
  public:
   Contention(const ContentionConfig& config, const ContentionVariant& variant, uint64_t seed)
-      : config_(config), random_(seed), read_version_(size_t(config.clients), 0),
+      : config_(config),
+        random_(seed),
+        read_version_(size_t(config.clients), 0),
         calls_(size_t(config.clients), 0) {
     for (int c = 0; c < config.clients; ++c) {
       backoffs_.push_back(std::make_unique<Backoff>(variant.policy, random_));

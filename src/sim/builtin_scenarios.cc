@@ -57,8 +57,8 @@ Scenario mixed_faults_10k() {
   s.client.deadline = seconds(30);
   UpstreamModel p = primary_provider();
   p.fault_rate = 0.10;
-  p.fault_mix = FaultMix{.server_error = 0.30, .overloaded = 0.25, .rate_limited = 0.30,
-                         .hang = 0.15};
+  p.fault_mix =
+      FaultMix{.server_error = 0.30, .overloaded = 0.25, .rate_limited = 0.30, .hang = 0.15};
   p.brownouts = {{seconds(40), seconds(50), 0.5},
                  {seconds(100), seconds(110), 0.5},
                  {seconds(160), seconds(170), 0.5}};
@@ -90,8 +90,7 @@ Scenario mixed_faults_10k() {
 Scenario outage() {
   Scenario s;
   s.name = "outage";
-  s.summary =
-      "the primary is hard down (connections time out) from 30 s to 60 s; fallback healthy";
+  s.summary = "the primary is hard down (connections time out) from 30 s to 60 s; fallback healthy";
   s.requests = 10000;
   s.client.rate_per_second = 100;
   s.client.deadline = seconds(30);
@@ -190,8 +189,10 @@ Scenario no_faults() {
 using Factory = Scenario (*)();
 const std::map<std::string, Factory, std::less<>>& factories() {
   static const auto* const kFactories = new std::map<std::string, Factory, std::less<>>{
-      {"mixed-faults-10k", &mixed_faults_10k}, {"outage", &outage},
-      {"rate-limit-storm", &rate_limit_storm}, {"flaky", &flaky},
+      {"mixed-faults-10k", &mixed_faults_10k},
+      {"outage", &outage},
+      {"rate-limit-storm", &rate_limit_storm},
+      {"flaky", &flaky},
       {"no-faults", &no_faults},
   };
   return *kFactories;

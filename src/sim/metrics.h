@@ -119,7 +119,7 @@ struct StrategySummary {
   // nullopt: no run had a value (recovery without an outage, or never recovered).
   std::array<std::optional<Stat>, kMetricCount> stats;
   bool has_outage = false;
-  int never_recovered = 0;  // runs without a recovery window (has_outage only)
+  int never_recovered = 0;   // runs without a recovery window (has_outage only)
   long retries_refused = 0;  // summed over runs
   std::array<double, kGiveUpReasonCount> give_ups_mean{};  // failed requests per run by reason
 };

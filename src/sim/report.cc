@@ -106,9 +106,10 @@ std::string json(const Report& r) {
                          json_stat(s.stats[size_t(info.metric)], 1.0));
       first = false;
     }
-    out += fmt::format("\n      }},\n      \"never_recovered\": {},\n"
-                       "      \"retries_refused\": {},\n      \"give_ups_per_run\": {{",
-                       s.never_recovered, s.retries_refused);
+    out += fmt::format(
+        "\n      }},\n      \"never_recovered\": {},\n"
+        "      \"retries_refused\": {},\n      \"give_ups_per_run\": {{",
+        s.never_recovered, s.retries_refused);
     first = true;
     for (size_t k = 1; k < kGiveUpReasonCount; ++k) {
       out += fmt::format("{}\"{}\": {}", first ? "" : ", ", to_string(GiveUpReason(k)),
@@ -142,8 +143,8 @@ std::string csv(const Report& r) {
   for (const StrategySummary& s : r.strategies) {
     for (const MetricInfo& info : all_metrics()) {
       const std::optional<Stat>& st = s.stats[size_t(info.metric)];
-      out += fmt::format("true,{},{},{},{},{},{},{},{},{}\n", csv_text(r.scenario), r.seed,
-                         r.runs, csv_text(s.strategy), info.key, csv_field(st, &Stat::mean),
+      out += fmt::format("true,{},{},{},{},{},{},{},{},{}\n", csv_text(r.scenario), r.seed, r.runs,
+                         csv_text(s.strategy), info.key, csv_field(st, &Stat::mean),
                          csv_field(st, &Stat::stddev), csv_field(st, &Stat::min),
                          csv_field(st, &Stat::max));
     }
@@ -212,8 +213,8 @@ std::string contention_json(const ContentionReport& r) {
 std::string contention_csv(const ContentionReport& r) {
   std::string out = "simulated,scenario,seed,runs,variant,metric,mean,stddev,min,max\n";
   for (const ContentionRow& row : r.rows) {
-    for (const auto& [name, stat] : {std::pair{"calls", row.calls},
-                                     std::pair{"completion_ms", row.completion_ms}}) {
+    for (const auto& [name, stat] :
+         {std::pair{"calls", row.calls}, std::pair{"completion_ms", row.completion_ms}}) {
       out += fmt::format("true,aws-contention,{},{},{},{},{},{},{},{}\n", r.seed, r.runs,
                          row.variant, name, number(stat.mean), number(stat.stddev),
                          number(stat.min), number(stat.max));

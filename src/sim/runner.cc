@@ -14,8 +14,7 @@ Duration timeline_bucket(Duration span) {
 }
 
 Comparison run_comparison(const Scenario& scenario, const std::vector<Strategy>& strategies,
-                          uint64_t seed, int runs, bool with_timelines,
-                          const Progress& progress) {
+                          uint64_t seed, int runs, bool with_timelines, const Progress& progress) {
   Comparison out;
   out.report.scenario = scenario.name;
   out.report.seed = seed;
@@ -51,8 +50,8 @@ Comparison run_comparison(const Scenario& scenario, const std::vector<Strategy>&
   return out;
 }
 
-ContentionReport run_contention_comparison(const ContentionConfig& config, uint64_t seed,
-                                           int runs, const Progress& progress) {
+ContentionReport run_contention_comparison(const ContentionConfig& config, uint64_t seed, int runs,
+                                           const Progress& progress) {
   ContentionReport out;
   out.config = config;
   out.seed = seed;
@@ -81,8 +80,7 @@ ContentionReport run_contention_comparison(const ContentionConfig& config, uint6
   return out;
 }
 
-std::optional<Strategy> find_strategy(std::string_view name,
-                                      const std::vector<Strategy>& custom) {
+std::optional<Strategy> find_strategy(std::string_view name, const std::vector<Strategy>& custom) {
   for (const Strategy& s : custom) {
     if (s.name == name) {
       return s;

@@ -32,8 +32,8 @@ Comparison run_comparison(const Scenario& scenario, const std::vector<Strategy>&
                           const Progress& progress = {});
 
 // REQUIRES: runs >= 1.
-ContentionReport run_contention_comparison(const ContentionConfig& config, uint64_t seed,
-                                           int runs, const Progress& progress = {});
+ContentionReport run_contention_comparison(const ContentionConfig& config, uint64_t seed, int runs,
+                                           const Progress& progress = {});
 
 // A strategy by name: one of `custom` (from a scenario file) first, else a built-in.
 std::optional<Strategy> find_strategy(std::string_view name, const std::vector<Strategy>& custom);

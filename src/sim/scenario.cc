@@ -134,8 +134,8 @@ std::string Scenario::describe() const {
     out += fmt::format("Clients: open loop, Poisson arrivals at {:g} requests/s\n",
                        client.rate_per_second);
   } else {
-    out += fmt::format("Clients: closed loop, {} clients, mean think time {}\n",
-                       client.concurrency, fmt_duration(client.think_time));
+    out += fmt::format("Clients: closed loop, {} clients, mean think time {}\n", client.concurrency,
+                       fmt_duration(client.think_time));
   }
   out += fmt::format("Request deadline (total timeout): {}; attempt timeout: {}\n",
                      fmt_duration(client.deadline),

@@ -245,8 +245,8 @@ class Engine {
     const Duration since_start = now - TimePoint{};
     for (const OutageWindow& o : m.outages) {
       if (since_start >= o.start && since_start < o.end) {
-        const Reply reply = o.mode == HardDownMode::kConnectFailed ? Reply::kConnectFailed
-                                                                   : Reply::kOverloaded;
+        const Reply reply =
+            o.mode == HardDownMode::kConnectFailed ? Reply::kConnectFailed : Reply::kOverloaded;
         push(now + o.fail_after.value_or(m.error_latency), EventType::kReply, id, attempt,
              uint8_t(reply));
         return;
@@ -401,8 +401,8 @@ class Engine {
     if (r.client >= 0 && next_request_ < requests_.size()) {
       const uint32_t next = next_request_++;
       requests_[next].client = r.client;
-      push(now + exponential(random_, scenario_.client.think_time), EventType::kRequestStart,
-           next, 0, 0);
+      push(now + exponential(random_, scenario_.client.think_time), EventType::kRequestStart, next,
+           0, 0);
     }
   }
 

@@ -68,10 +68,10 @@ Status Strategy::validate() const {
 
 std::string Strategy::describe() const {
   const BackoffPolicy& b = retry.backoff;
-  std::string out = fmt::format(
-      "{}: {} attempts, attempt timeout {:g} s; backoff {} base {:g} ms cap {:g} s", name,
-      retry.max_attempts, to_seconds(retry.attempt_timeout), to_string(b.kind),
-      to_ms(b.base_delay), to_seconds(b.max_delay));
+  std::string out =
+      fmt::format("{}: {} attempts, attempt timeout {:g} s; backoff {} base {:g} ms cap {:g} s",
+                  name, retry.max_attempts, to_seconds(retry.attempt_timeout), to_string(b.kind),
+                  to_ms(b.base_delay), to_seconds(b.max_delay));
   if (b.kind == BackoffKind::kExponential) {
     out += fmt::format(" x{:g}", b.multiplier);
   }
@@ -84,8 +84,8 @@ std::string Strategy::describe() const {
   if (breaker && breaker->enabled) {
     out += fmt::format(
         "; breaker: {} consecutive or {:g}% of last {} (min {}), open {:g} s x{:g} up to {:g} s",
-        breaker->consecutive_failures, breaker->failure_rate_threshold * 100,
-        breaker->window_size, breaker->minimum_calls, to_seconds(breaker->open_duration),
+        breaker->consecutive_failures, breaker->failure_rate_threshold * 100, breaker->window_size,
+        breaker->minimum_calls, to_seconds(breaker->open_duration),
         breaker->open_duration_multiplier, to_seconds(breaker->max_open_duration));
   }
   if (budget) {
@@ -108,13 +108,13 @@ const std::vector<std::string>& builtin_strategy_names() {
 }
 
 const std::vector<std::string>& default_strategy_names() {
-  static const auto* const kNames = new std::vector<std::string>{
-      "linear",
-      "exponential",
-      "exponential-jitter",
-      "exponential-jitter-breaker",
-      "decorrelated-jitter",
-      "exponential-jitter-breaker+budget"};
+  static const auto* const kNames =
+      new std::vector<std::string>{"linear",
+                                   "exponential",
+                                   "exponential-jitter",
+                                   "exponential-jitter-breaker",
+                                   "decorrelated-jitter",
+                                   "exponential-jitter-breaker+budget"};
   return *kNames;
 }
 

@@ -42,21 +42,33 @@ std::string escape(std::string_view text) {
   return out;
 }
 
-// A "nice" axis maximum: 1, 2 or 5 times a power of ten, at least `v`.
+// A "nice" axis maximum at least `v`: a round multiple of a power of ten that wastes little of
+// the axis and divides into four or five readable ticks.
 double nice_max(double v) {
   if (!(v > 0)) {
     return 1;
   }
   const double p = std::pow(10, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (m * p >= v) {
+  for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0}) {
+    if (m * p >= v * (1 - 1e-12)) {
       return m * p;
     }
   }
   return 10 * p;
 }
 
-std::string label(double v) { return fmt::format("{:.4g}", v); }
+// Plain numbers, never exponent notation: 23000, 1.75, 0.125.
+std::string label(double v) {
+  if (std::fabs(v) >= 100) {
+    return fmt::format("{:.0f}", v);
+  }
+  std::string s = fmt::format("{:.3f}", v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') {
+    s.pop_back();
+  }
+  return s;
+}
 
 struct Box {
   double x, y, w, h;  // the plotting area, inside the axes
@@ -64,17 +76,16 @@ struct Box {
 
 // Axes, horizontal grid lines and y tick labels for values in [0, y_max].
 std::string axes(const Box& b, double y_max, const std::string& title) {
-  std::string out = fmt::format(
-      R"(<text x="{:.1f}" y="{:.1f}" font-size="13" font-weight="bold">{}</text>)"
-      "\n",
-      b.x, b.y - 10, escape(title));
+  std::string out =
+      fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="13" font-weight="bold">{}</text>)"
+                  "\n",
+                  b.x, b.y - 10, escape(title));
   for (int i = 0; i <= 4; ++i) {
     const double y = b.y + b.h - b.h * i / 4;
-    out += fmt::format(
-        R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="#ddd"/>)"
-        R"(<text x="{:.1f}" y="{:.1f}" font-size="10" text-anchor="end">{}</text>)"
-        "\n",
-        b.x, y, b.x + b.w, y, b.x - 4, y + 3, label(y_max * i / 4));
+    out += fmt::format(R"(<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="#ddd"/>)"
+                       R"(<text x="{:.1f}" y="{:.1f}" font-size="10" text-anchor="end">{}</text>)"
+                       "\n",
+                       b.x, y, b.x + b.w, y, b.x - 4, y + 3, label(y_max * i / 4));
   }
   out += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" )"
                      R"(fill="none" stroke="#888"/>)"
@@ -171,8 +182,7 @@ std::string line_chart(const Box& b, const PlotData& data, bool error_rate,
 
 std::string render_svg(const PlotData& data) {
   const bool lines = !data.timelines.empty();
-  const double height = 50 + kLegendHeight + kBarPanelHeight +
-                        (lines ? 2 * kLinePanelHeight : 0);
+  const double height = 50 + kLegendHeight + kBarPanelHeight + (lines ? 2 * kLinePanelHeight : 0);
   std::string out = fmt::format(
       R"(<svg xmlns="http://www.w3.org/2000/svg" width="{:.0f}" height="{:.0f}" )"
       R"(viewBox="0 0 {:.0f} {:.0f}" font-family="sans-serif">)"
@@ -203,8 +213,8 @@ std::string render_svg(const PlotData& data) {
     const double y0 = top + kBarPanelHeight - 20;
     out += line_chart({60, y0, kWidth - 90, kLinePanelHeight - 70}, data, true,
                       "error rate of completing requests over time");
-    out += line_chart({60, y0 + kLinePanelHeight, kWidth - 90, kLinePanelHeight - 70}, data,
-                      false, "requests in flight over time");
+    out += line_chart({60, y0 + kLinePanelHeight, kWidth - 90, kLinePanelHeight - 70}, data, false,
+                      "requests in flight over time");
   }
   out += "</svg>\n";
   return out;

@@ -19,7 +19,7 @@ struct Timeline {
 
 struct PlotData {
   std::string scenario;
-  std::string subtitle;  // e.g. "seed 1, 10000 requests, SIMULATED"
+  std::string subtitle;  // e.g. "seed 1, 10000 requests per run" (the title says SIMULATED)
   std::vector<StrategySummary> strategies;
   // For outage scenarios: error rate and requests in flight over time, per strategy.
   std::vector<Timeline> timelines;

@@ -28,8 +28,7 @@ Report sample_report(int runs) {
 
 TEST(ReportTest, MarkdownSaysSimulatedAndShowsValues) {
   const std::string md = format_report(sample_report(1), ReportFormat::kMarkdown);
-  EXPECT_EQ(md.rfind("## SIMULATED results: scenario `demo`, seed 4, 10 requests per run", 0),
-            0u)
+  EXPECT_EQ(md.rfind("## SIMULATED results: scenario `demo`, seed 4, 10 requests per run", 0), 0u)
       << md;
   EXPECT_NE(md.find("| a,b | 90.00 | 0 | 0 | 1234 | 0 | 1.500 | 0.00 | 0.0 | n/a |"),
             std::string::npos)
@@ -55,8 +54,7 @@ TEST(ReportTest, JsonHasEveryMetricAndNullForMissingOnes) {
 
 TEST(ReportTest, CsvIsLongFormatWithQuotedNames) {
   const std::string csv = format_report(sample_report(1), ReportFormat::kCsv);
-  EXPECT_EQ(csv.rfind("simulated,scenario,seed,runs,strategy,metric,mean,stddev,min,max\n", 0),
-            0u);
+  EXPECT_EQ(csv.rfind("simulated,scenario,seed,runs,strategy,metric,mean,stddev,min,max\n", 0), 0u);
   EXPECT_NE(csv.find("true,demo,4,1,\"a,b\",attempts_per_request,1.5,0,1.5,1.5\n"),
             std::string::npos)
       << csv;

@@ -123,8 +123,8 @@ TEST(ScenarioYamlTest, BadNumberNamesItsLine) {
 TEST(ScenarioYamlTest, BadEnumNamesItsLine) {
   EXPECT_EQ(error_of("client:\n  mode: sideways\nupstreams: [{name: a}]\n"),
             "test.yaml:2: client mode must be 'open' or 'closed', got 'sideways'");
-  const std::string e = error_of(
-      "upstreams: [{name: a}]\nstrategies:\n  s:\n    backoff:\n      kind: cubic\n");
+  const std::string e =
+      error_of("upstreams: [{name: a}]\nstrategies:\n  s:\n    backoff:\n      kind: cubic\n");
   EXPECT_EQ(e.rfind("test.yaml:5: unknown backoff kind 'cubic'", 0), 0u) << e;
 }
 
@@ -140,11 +140,10 @@ TEST(ScenarioYamlTest, MissingUpstreamsAndCrossFieldErrors) {
             "test.yaml:1: missing 'upstreams'; add a list with at least the primary provider");
   EXPECT_EQ(error_of("upstreams:\n  - latency_ms: {median: 500, p99: 100}\n"),
             "test.yaml:2: latency_ms: p99 must be >= median");
-  const std::string e =
-      error_of("upstreams: [{name: a}]\nstrategies:\n  s: {max_attempts: 2, attempt_timeout_ms: "
-               "90000}\n");
-  EXPECT_EQ(e.rfind("test.yaml:3: strategy 's': retry.attempt_timeout must be <= total_timeout",
-                    0),
+  const std::string e = error_of(
+      "upstreams: [{name: a}]\nstrategies:\n  s: {max_attempts: 2, attempt_timeout_ms: "
+      "90000}\n");
+  EXPECT_EQ(e.rfind("test.yaml:3: strategy 's': retry.attempt_timeout must be <= total_timeout", 0),
             0u)
       << e;
 }
