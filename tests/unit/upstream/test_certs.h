@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 
+#include <unistd.h>
+
 namespace sheepdog::upstream::test {
 
 struct KeyDeleter {
@@ -104,8 +106,12 @@ inline std::unique_ptr<boost::asio::ssl::context> server_context(const Credentia
 }
 
 // Writes `pem` to a file in the test temp directory and returns its path.
+// The name gets the process id and a counter: ctest runs tests as parallel processes, and two
+// fixtures sharing one file would each load the other's CA (same subject, different key).
 inline std::string write_temp_file(const std::string& name, const std::string& pem) {
-  const std::string path = ::testing::TempDir() + name;
+  static int counter = 0;
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_" +
+                           std::to_string(counter++) + "_" + name;
   std::ofstream(path) << pem;
   return path;
 }

@@ -3,6 +3,8 @@
 // as kConnectFailed with a readable reason, for an untrusted certificate or the wrong host.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "test_certs.h"
 #include "test_server.h"
 #include "upstream/tls_context.h"
@@ -23,6 +25,8 @@ class UpstreamTlsTest : public UpstreamFixture {
     Status status = configure_tls_context(options, tls_);
     EXPECT_TRUE(status.is_ok()) << status.message();
   }
+
+  ~UpstreamTlsTest() override { std::remove(ca_file_.c_str()); }
 
   TestServer& start_tls_server(const Credential& credential) {
     server_tls_ = server_context(credential);
