@@ -67,10 +67,8 @@ std::optional<Endpoint> parse_endpoint(std::string_view url) {
   } else {
     endpoint.origin.port = default_port(endpoint.origin.tls);
   }
-  endpoint.target = std::string(u.encoded_path());
-  if (endpoint.target.empty()) {
-    endpoint.target = "/";
-  }
+  const std::string_view path = u.encoded_path();
+  endpoint.target = path.empty() ? std::string("/") : std::string(path);
   if (u.has_query()) {
     endpoint.target += '?';
     endpoint.target += std::string_view(u.encoded_query());
