@@ -1,0 +1,134 @@
+// The gateway's configuration as typed, validated values: what load_config_file() (loader.h)
+// produces from sheepdog.yaml. Every value here has passed validation, so consumers use it as is;
+// docs/configuration.md documents each field, its default and its YAML spelling.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/diagnostic.h"
+#include "core/clock.h"
+#include "resilience/circuit_breaker.h"
+#include "resilience/retry_budget.h"
+#include "resilience/retry_policy.h"
+
+namespace sheepdog::config {
+
+// `server:`: the client-facing HTTP listener.
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 = any free port
+  int threads = 0;       // 0 = one per core
+  uint64_t max_body_bytes = 4 * 1024 * 1024;
+  Duration header_timeout = seconds(10);
+  Duration idle_timeout = seconds(60);
+  int max_connections = 10000;
+  Duration drain_timeout = seconds(15);
+  // Bearer keys clients must present; empty = no authentication.
+  std::vector<std::string> api_keys;
+};
+
+enum class ProviderKind : unsigned char {
+  kOpenAI,     // any OpenAI-compatible API
+  kAnthropic,  // the Anthropic Messages API
+};
+std::string_view to_string(ProviderKind kind);  // "openai", "anthropic"
+
+// One upstream credential, with the limits the provider enforces on it (0 = not stated).
+struct ApiKeyConfig {
+  std::string key;
+  int64_t rpm = 0;  // requests per minute
+  int64_t tpm = 0;  // tokens per minute
+};
+
+// `providers.<name>:`: an upstream API account.
+struct ProviderConfig {
+  std::string name;
+  ProviderKind kind = ProviderKind::kOpenAI;
+  // Absolute http(s) URL without a trailing slash, query or fragment; the provider appends
+  // paths such as "/chat/completions".
+  std::string base_url;
+  std::vector<ApiKeyConfig> api_keys;
+  // True iff `api_keys` was given but every entry named an unset environment variable (each was
+  // dropped with a warning). Such a provider cannot authenticate: routing should skip it.
+  bool keys_unavailable = false;
+  Duration connect_timeout = seconds(5);
+  // Extra request headers, in file order.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // PEM CA bundle to verify the upstream with, resolved against the config file's directory;
+  // empty = the system store.
+  std::string ca_file;
+};
+
+// The resilience policy of one model: the resolved merge of built-in defaults, policies.default,
+// the named policy and the model's overrides (see docs/configuration.md, "Policies").
+struct ResiliencePolicy {
+  RetryPolicy retry;
+  // Streaming only: the longest wait for the first chunk of an attempt; 0 = no separate limit.
+  // The attempt timeout still applies, so the effective limit is min(this, attempt timeout).
+  Duration first_token_timeout = seconds(10);
+  CircuitBreakerPolicy circuit_breaker;
+  RetryBudgetPolicy retry_budget;
+};
+
+// `models.<alias>.deployments[i]`: where an alias can be served.
+struct DeploymentConfig {
+  std::string provider;  // a key of Config::providers (checked)
+  std::string model;     // the upstream's model name
+  double weight = 1.0;   // >= 0; share of traffic under weighted routing
+};
+
+enum class RoutingStrategy : unsigned char { kWeighted, kLeastLatency, kCanary };
+std::string_view to_string(RoutingStrategy strategy);  // "weighted", "least_latency", "canary"
+
+// How a request is pinned to the canary (or not) across calls.
+enum class StickyBy : unsigned char {
+  kNone,    // every request draws anew
+  kUser,    // the OpenAI `user` field of the request
+  kHeader,  // a request header, named in CanaryConfig::sticky_header
+};
+
+struct CanaryConfig {
+  size_t deployment = 0;  // index into ModelConfig::deployments (checked)
+  double percent = 0;     // share of traffic for the canary, in [0, 100]
+  StickyBy sticky_by = StickyBy::kUser;
+  std::string sticky_header;  // lower-case; non-empty iff sticky_by == kHeader
+};
+
+struct RoutingConfig {
+  RoutingStrategy strategy = RoutingStrategy::kWeighted;
+  CanaryConfig canary;      // meaningful iff strategy == kCanary
+  double ewma_alpha = 0.3;  // least_latency smoothing, in (0, 1]
+};
+
+// `models.<alias>:`: a name clients ask for.
+struct ModelConfig {
+  std::string alias;
+  std::vector<DeploymentConfig> deployments;  // non-empty
+  RoutingConfig routing;
+  std::vector<std::string> fallbacks;   // aliases, in order; no cycles (checked)
+  std::string context_window_fallback;  // alias or empty
+  std::string policy_name = "default";  // which entry of Config::policies the model starts from
+  ResiliencePolicy policy;              // fully resolved, overrides included
+};
+
+struct Config {
+  std::string source;  // the file name (or the name given to load_config_string)
+  ServerConfig server;
+  std::vector<ProviderConfig> providers;  // file order, unique names
+  std::vector<ModelConfig> models;        // file order, unique aliases
+  // Resolved named policies (built-in <- policies.default <- named), "default" always present.
+  std::vector<std::pair<std::string, ResiliencePolicy>> policies;
+  // Problems that did not stop loading (e.g. a dropped API key). Never errors.
+  std::vector<Diagnostic> warnings;
+
+  // nullptr iff absent.
+  const ProviderConfig* find_provider(std::string_view name) const;
+  const ModelConfig* find_model(std::string_view alias) const;
+  const ResiliencePolicy* find_policy(std::string_view name) const;
+};
+
+}  // namespace sheepdog::config

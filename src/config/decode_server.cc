@@ -1,0 +1,82 @@
+// Decoding of `server:`: the client-facing listener.
+#include <array>
+
+#include "config/sections.h"
+
+namespace sheepdog::config::internal {
+namespace {
+
+constexpr std::array<std::string_view, 9> kServerKeys = {
+    "host",           "port",         "threads",         "max_body_bytes",
+    "header_timeout", "idle_timeout", "max_connections", "drain_timeout",
+    "api_keys"};
+
+}  // namespace
+
+ServerConfig decode_server(Decoder& d, const YAML::Node& node) {
+  ServerConfig server;
+  const std::string path = "server";
+  if (!d.expect_map(node, path, "of server settings")) {
+    return server;
+  }
+  d.check_keys(node, path, kServerKeys);
+  const auto at = [&](std::string_view key) { return Decoder::get(node, key); };
+  const auto field = [&](std::string_view key) { return join_path(path, key); };
+
+  if (auto v = d.name(at("host"), field("host"))) {
+    server.host = *v;
+  }
+  if (auto v = d.integer(at("port"), field("port"), 0, 65535)) {
+    server.port = static_cast<uint16_t>(*v);
+  }
+  if (auto v = d.integer(at("threads"), field("threads"), 0, 1024)) {
+    server.threads = static_cast<int>(*v);
+  }
+  if (auto v = d.byte_size(at("max_body_bytes"), field("max_body_bytes"), 1)) {
+    server.max_body_bytes = *v;
+  }
+  if (auto v = d.duration(at("header_timeout"), field("header_timeout"), false)) {
+    server.header_timeout = *v;
+  }
+  if (auto v = d.duration(at("idle_timeout"), field("idle_timeout"), false)) {
+    server.idle_timeout = *v;
+  }
+  if (auto v = d.integer(at("max_connections"), field("max_connections"), 1, 10'000'000)) {
+    server.max_connections = static_cast<int>(*v);
+  }
+  if (auto v = d.duration(at("drain_timeout"), field("drain_timeout"), true)) {
+    server.drain_timeout = *v;
+  }
+
+  // Keys naming an unset variable are dropped with a warning, like provider keys. But a list
+  // that ends up empty would silently turn authentication off, so that fails closed.
+  const YAML::Node keys = at("api_keys");
+  const std::string keys_path = field("api_keys");
+  if (d.expect_sequence(keys, keys_path, "of client API keys")) {
+    size_t dropped = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const std::string item_path = index_path(keys_path, i);
+      std::vector<std::string> unset;
+      const std::optional<std::string> key = d.string(keys[i], item_path, &unset);
+      if (!unset.empty()) {
+        d.warning(keys[i], item_path,
+                  "environment variable '" + unset.front() + "' is not set; key dropped");
+        ++dropped;
+      } else if (key && key->empty()) {
+        d.warning(keys[i], item_path, "empty key; key dropped");
+        ++dropped;
+      } else if (key) {
+        server.api_keys.push_back(*key);
+      }
+    }
+    if (dropped > 0 && dropped == keys.size()) {
+      d.error(keys, keys_path,
+              "every key was dropped, which would leave the gateway open to anyone; expected "
+              "at least one key to be set (or remove server.api_keys to run without "
+              "authentication)");
+    }
+  }
+  return server;
+}
+
+}  // namespace sheepdog::config::internal
