@@ -1,0 +1,31 @@
+// The gateway's HTTP API on top of HttpServer:
+//
+//   POST /v1/chat/completions   (also /chat/completions)  non-streaming and SSE streaming
+//   POST /v1/embeddings         (also /embeddings)
+//   GET  /v1/models, GET /v1/models/{id}                  the served aliases
+//   GET  /health                                          liveness: {"status":"ok"}
+//   GET  /health/deployments                              breakers and live stats
+//   GET  /metrics                                         Prometheus text
+//
+// The /v1 routes require `Authorization: Bearer <key>` with one of server.api_keys when that
+// list is non-empty (401 otherwise); health and metrics stay open for probes and scrapers.
+// Unknown paths get 404 and known paths with another method 405 (with Allow), both
+// OpenAI-shaped. Every /v1 response carries x-request-id: the client's own if it sent a usable
+// one, else a generated "req_..." id.
+#pragma once
+
+#include <string_view>
+
+#include "gateway/gateway.h"
+#include "server/http_server.h"
+
+namespace sheepdog::server {
+
+// The handler for an HttpServer serving `gateway`, which must outlive the server.
+HttpHandler make_gateway_handler(gateway::Gateway& gateway);
+
+// Whether `authorization` ("Bearer <key>") names one of `keys`; true when `keys` is empty.
+// Compares in time independent of where a key differs.
+bool authorized(std::string_view authorization, const std::vector<std::string>& keys);
+
+}  // namespace sheepdog::server
