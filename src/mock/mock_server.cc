@@ -1,0 +1,72 @@
+#include "mock/mock_server.h"
+
+namespace sheepdog::mock {
+namespace {
+
+server::HttpServerOptions http_options(const MockOptions& options) {
+  server::HttpServerOptions http = options.http;
+  http.host = options.host;
+  http.port = options.port;
+  http.threads = options.threads;
+  return http;
+}
+
+}  // namespace
+
+MockServer::MockServer(MockOptions options)
+    : options_(std::move(options)),
+      service_(options_.config, options_.seed, http_options(options_).resolved_threads(), clock_),
+      server_(std::make_unique<server::HttpServer>(
+          http_options(options_),
+          [this](const server::HttpRequest& request, server::Responder& responder) {
+            return service_.handle(request, responder);
+          })) {}
+
+MockServer::~MockServer() { stop(); }
+
+Status MockServer::listen() {
+  if (Status status = http_options(options_).validate(); !status) {
+    return status;
+  }
+  return server_->listen();
+}
+
+Status MockServer::start() {
+  Status status = listen();
+  if (!status) {
+    return status;
+  }
+  thread_ = std::thread([this] { server_->run(); });
+  return Status::ok();
+}
+
+Status MockServer::run(const std::function<void(const std::string&)>& on_ready,
+                       bool handle_signals) {
+  Status status = listen();
+  if (!status) {
+    return status;
+  }
+  if (handle_signals) {
+    server_->stop_on_signals();
+  }
+  if (on_ready) {
+    on_ready(url());
+  }
+  server_->run();
+  return Status::ok();
+}
+
+void MockServer::stop() {
+  server_->stop();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+std::string MockServer::url() const {
+  const bool ipv6 = options_.host.find(':') != std::string::npos;
+  const std::string host = ipv6 ? "[" + options_.host + "]" : options_.host;
+  return "http://" + host + ":" + std::to_string(port());
+}
+
+}  // namespace sheepdog::mock

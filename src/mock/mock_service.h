@@ -1,0 +1,76 @@
+// The mock upstream's request handling, shared by all io threads of its HttpServer: routing,
+// fault injection and pacing for chat completions and embeddings, GET /v1/models, and the
+// control endpoints:
+//   POST /_mock/faults   replace the fault config (see decode_fault_update())
+//   POST /_mock/script   queue the next outcomes, globally or for one model (decode_script())
+//   POST /_mock/reset    clear stats and scripts; restart the random sequences from the seed
+//   GET  /_mock/stats    request counts (MockStats::to_json)
+//   GET  /_mock/health   {"status":"ok"}
+//
+// Randomness: one SeededRandom per io thread, seeded with seed + thread index, so no lock is
+// taken for it; with one thread, the same requests in the same order get the same outcomes,
+// latencies, ids and content. Timing uses asio timers only; a wait ends early when the client
+// goes away.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "mock/mock_config.h"
+#include "mock/mock_fault_planner.h"
+#include "mock/mock_stats.h"
+#include "server/http_responder.h"
+
+namespace sheepdog::mock {
+
+namespace asio = server::asio;
+namespace http = server::http;
+
+struct ErrorContext;  // mock_openai.h
+
+class MockService {
+ public:
+  // `threads`: the io thread count of the server this serves. `clock` (for `created` stamps)
+  // must outlive the service.
+  MockService(MockConfig config, uint64_t seed, size_t threads, const Clock& clock);
+
+  // The HttpHandler.
+  asio::awaitable<void> handle(const server::HttpRequest& request, server::Responder& responder);
+
+  FaultPlanner& planner() { return planner_; }
+  MockStats& stats() { return stats_; }
+  // Clears stats and scripts and restarts every thread's random sequence from the seed (each
+  // thread reseeds before its next draw). Keeps the fault config.
+  void reset();
+
+ private:
+  struct ThreadRandom {
+    SeededRandom random;
+    uint64_t generation;
+  };
+
+  asio::awaitable<void> chat(const server::HttpRequest& request, server::Responder& responder);
+  asio::awaitable<void> embeddings(const server::HttpRequest& request,
+                                   server::Responder& responder);
+  asio::awaitable<void> control(const server::HttpRequest& request, server::Responder& responder,
+                                std::string_view path);
+  // Plays an outcome that is not an answer (error status, hang, reset). False if `outcome`
+  // produces an answer, which is then the caller's job; true when the request is done.
+  asio::awaitable<bool> play_failure(Outcome outcome, const FaultProfile& profile,
+                                     const ErrorContext& context, Duration latency,
+                                     server::Responder& responder);
+  RandomSource& random_for(size_t thread);
+
+  const uint64_t seed_;
+  const Clock& clock_;
+  FaultPlanner planner_;
+  MockStats stats_;
+  std::atomic<uint64_t> generation_{0};
+  std::vector<ThreadRandom> randoms_;  // [i] touched only by io thread i
+};
+
+}  // namespace sheepdog::mock
