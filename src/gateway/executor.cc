@@ -1,0 +1,78 @@
+#include "gateway/executor.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+
+#include "gateway/error_mapping.h"
+#include "gateway/request_run.h"
+
+namespace sheepdog::gateway {
+namespace {
+
+namespace asio = boost::asio;
+
+upstream::ClientOptions client_options() {
+  upstream::ClientOptions options;
+  options.user_agent = "sheepdog/0.1";
+  return options;
+}
+
+}  // namespace
+
+Executor::Executor(Runtime& runtime, asio::any_io_executor io, uint64_t seed)
+    : runtime_(runtime),
+      io_(io),
+      random_(seed),
+      client_(io, client_options(), runtime.tls(), runtime.clock()),
+      observer_(runtime.metrics(), runtime.logger()) {}
+
+std::string Executor::make_request_id() {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "req_%016llx%08llx",
+                static_cast<unsigned long long>(random_.next_u64()),
+                static_cast<unsigned long long>(random_.next_u64() >> 32));
+  return buffer;
+}
+
+asio::awaitable<void> Executor::execute(GatewayRequest request, ClientSink& sink) {
+  if (request.request_id.empty()) {
+    request.request_id = make_request_id();
+  }
+  // A coroutine of its own so that the sink's cancellation slot reaches every operation inside
+  // (the upstream client and the backoff timer follow the coroutine's cancellation state).
+  // Named, not temporaries in the co_await expression: GCC 12 mishandles those.
+  asio::awaitable<void> task = run(request, sink);
+  auto token =
+      asio::bind_cancellation_slot(sink.cancellation_slot(), asio::as_tuple(asio::use_awaitable));
+  auto [error] = co_await asio::co_spawn(io_, std::move(task), std::move(token));
+  if (error) {
+    std::rethrow_exception(error);  // a bug: let the server log it and answer 500
+  }
+}
+
+asio::awaitable<void> Executor::run(GatewayRequest& request, ClientSink& sink) {
+  // Cancellation is an expected outcome here: operations report it as a value.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  const Alias* alias = runtime_.resolve(request.model);
+  if (alias == nullptr) {
+    ResponseHead head;
+    head.status = 404;
+    head.add("x-request-id", request.request_id);
+    head.add("x-sheepdog-attempts", "0");
+    head.add("content-type", "application/json");
+    std::string body = openai_error_body("The model '" + request.model +
+                                             "' does not exist on this gateway; GET /v1/models "
+                                             "lists the models it serves.",
+                                         "invalid_request_error", "model_not_found", "model");
+    co_await sink.send(std::move(head), std::move(body));
+    co_return;
+  }
+  RequestRun run(ThreadParts{runtime_, io_, client_, random_, observer_}, request, sink);
+  co_await run.run(*alias);
+}
+
+}  // namespace sheepdog::gateway

@@ -1,0 +1,51 @@
+// The per-io-thread part of the gateway: that thread's pooled upstream client, its random
+// source (jitter, weighted routing, request ids) and the entry point that runs one request's
+// attempt loop (request_run.h) with the client's cancellation attached.
+//
+// Not thread-safe: one Executor per io thread (or strand), used only from there; Gateway
+// (gateway.h) finds the calling thread's. REQUIRES: destroyed before its io_context, and after
+// every request it runs has finished.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+
+#include "core/random.h"
+#include "gateway/client_sink.h"
+#include "gateway/observer.h"
+#include "gateway/runtime.h"
+#include "upstream/upstream_client.h"
+
+namespace sheepdog::gateway {
+
+class Executor {
+ public:
+  // `runtime` must outlive the executor. `seed` seeds this thread's random source.
+  Executor(Runtime& runtime, boost::asio::any_io_executor io, uint64_t seed);
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Handles one request end to end and answers `sink`: an unknown model is a 404, anything
+  // else goes through the attempt loop. A request without an id gets one. When the sink's
+  // cancellation slot fires, upstream I/O and backoff waits end at once and nothing more is
+  // sent. Never throws for expected failures.
+  boost::asio::awaitable<void> execute(GatewayRequest request, ClientSink& sink);
+
+  // "req_" and 24 hex digits from this thread's random source.
+  std::string make_request_id();
+
+  upstream::UpstreamClient& client() { return client_; }
+
+ private:
+  boost::asio::awaitable<void> run(GatewayRequest& request, ClientSink& sink);
+
+  Runtime& runtime_;
+  boost::asio::any_io_executor io_;
+  SeededRandom random_;
+  upstream::UpstreamClient client_;
+  Observer observer_;
+};
+
+}  // namespace sheepdog::gateway

@@ -1,0 +1,387 @@
+#include "gateway/request_run.h"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "gateway/stream_relay.h"
+
+namespace sheepdog::gateway {
+namespace {
+
+namespace asio = boost::asio;
+
+bool walks_on(GiveUpReason reason) {
+  return reason == GiveUpReason::kMaxAttempts || reason == GiveUpReason::kNoAlternative ||
+         reason == GiveUpReason::kPushbackTooLong;
+}
+
+}  // namespace
+
+// One alias's share of the request: its retry state and deployment choice.
+struct RequestRun::Segment {
+  Segment(const Alias& a, RetryPolicy p, RandomSource& random, TimePoint start,
+          std::vector<size_t> order)
+      : alias(a), policy(std::move(p)), retry(policy, random, start), picker(a, std::move(order)) {
+    alias.budget.request_started();
+  }
+  ~Segment() { alias.budget.request_finished(); }
+
+  const Alias& alias;
+  const RetryPolicy policy;  // before `retry`, which refers to it
+  RetryState retry;
+  CandidatePicker picker;
+};
+
+RequestRun::RequestRun(ThreadParts parts, const GatewayRequest& request, ClientSink& sink)
+    : parts_(parts), request_(request), sink_(sink), clock_(parts.runtime.clock()) {}
+
+RequestRun::~RequestRun() {
+  // Only if the coroutine was destroyed mid-way (a forced shutdown): keep the counts balanced.
+  release_retry_slot();
+  if (started_ && !finished_) {
+    finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+  }
+}
+
+void RequestRun::enter(const Alias& alias) {
+  visited_.push_back(&alias);
+  RetryPolicy policy = alias.policy.retry;
+  policy.total_timeout = total_timeout_;
+  policy.attempt_timeout = std::min(policy.attempt_timeout, total_timeout_);
+  RouteRequest route;
+  if (alias.sticky_by == config::StickyBy::kUser) {
+    route.sticky_key = request_.user;
+  } else if (alias.sticky_by == config::StickyBy::kHeader && request_.header) {
+    route.sticky_key = request_.header(alias.sticky_header);
+  }
+  std::vector<DeploymentSnapshot> stats;
+  if (alias.router.policy().strategy == RoutingStrategy::kLeastLatency) {
+    for (const Deployment* d : alias.deployments) {
+      stats.push_back(d->stats.snapshot());
+    }
+    route.stats = stats;
+  }
+  std::vector<size_t> order = alias.router.plan(route, parts_.random);
+  segment_.reset();
+  segment_ =
+      std::make_unique<Segment>(alias, std::move(policy), parts_.random, start_, std::move(order));
+}
+
+bool RequestRun::next_fallback() {
+  while (!pending_.empty()) {
+    const Alias* alias = pending_.front();
+    pending_.pop_front();
+    if (std::find(visited_.begin(), visited_.end(), alias) == visited_.end()) {
+      enter(*alias);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RequestRun::acquire_retry_slot(const Alias& alias) {
+  release_retry_slot();
+  if (!alias.budget.try_acquire_retry()) {
+    return false;
+  }
+  retry_slot_ = &alias.budget;
+  return true;
+}
+
+void RequestRun::release_retry_slot() {
+  if (retry_slot_ != nullptr) {
+    retry_slot_->retry_finished();
+    retry_slot_ = nullptr;
+  }
+}
+
+asio::awaitable<bool> RequestRun::wait(Duration delay) {
+  asio::steady_timer timer(parts_.io, delay);
+  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return !ec && !sink_.client_gone();
+}
+
+ResponseHead RequestRun::head(int status) const {
+  ResponseHead head;
+  head.status = status;
+  head.add("x-request-id", request_.request_id);
+  head.add("x-sheepdog-attempts", std::to_string(record_.attempts));
+  if (!deployment_.empty()) {
+    head.add("x-sheepdog-deployment", deployment_);
+  }
+  return head;
+}
+
+void RequestRun::record_attempt(const AttemptResult& attempt, const Deployment& deployment,
+                                std::optional<ErrorKind> error) {
+  AttemptRecord r;
+  r.request_id = request_.request_id;
+  r.alias = segment_->alias.name;
+  r.deployment = deployment.name;
+  r.attempt = record_.attempts;
+  r.error = error;
+  r.status = attempt.response.ok() ? attempt.response.status : 0;
+  r.latency = attempt.latency;
+  r.backoff = pending_backoff_;
+  r.stream = request_.stream;
+  r.detail = attempt.detail;
+  parts_.observer.on_attempt(r);
+}
+
+void RequestRun::finish(std::optional<ErrorKind> error, GiveUpReason reason, int status) {
+  finished_ = true;
+  record_.deployment = deployment_;
+  record_.error = error;
+  record_.reason = reason;
+  record_.status = status;
+  if (record_.latency == Duration::zero()) {
+    record_.latency = clock_.now() - start_;
+  }
+  parts_.observer.on_request(record_);
+}
+
+asio::awaitable<void> RequestRun::run(const Alias& alias) {
+  started_ = true;
+  start_ = clock_.now();
+  total_timeout_ = alias.policy.retry.total_timeout;
+  record_.request_id = request_.request_id;
+  record_.model = request_.model;
+  record_.stream = request_.stream;
+  parts_.observer.request_started();
+  pending_.assign(alias.fallbacks.begin(), alias.fallbacks.end());
+  enter(alias);
+
+  providers::EncodeInput input;
+  input.operation = request_.operation;
+  input.body = &request_.body;
+  input.upstream_model = request_.model;
+  input.stream = request_.stream;
+  input.client_authorization = request_.client_authorization;
+  CandidatePicker::Want want = CandidatePicker::Want::kFirst;
+
+  for (;;) {
+    if (sink_.client_gone()) {
+      finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+      co_return;
+    }
+    TimePoint now = clock_.now();
+    if (now >= segment_->retry.deadline()) {
+      co_await give_up(GiveUpReason::kDeadline);
+      co_return;
+    }
+    const std::optional<size_t> picked = segment_->picker.acquire(want, now);
+    if (!picked) {
+      release_retry_slot();
+      if (const std::optional<TimePoint> reopen = segment_->picker.earliest_reopen(now)) {
+        earliest_reopen_ = earliest_reopen_ ? std::min(*earliest_reopen_, *reopen) : *reopen;
+      }
+      if (next_fallback()) {
+        if (!acquire_retry_slot(segment_->alias)) {
+          co_await give_up(GiveUpReason::kBudgetExhausted);
+          co_return;
+        }
+        want = CandidatePicker::Want::kFirst;
+        continue;
+      }
+      co_await give_up(GiveUpReason::kAllCircuitsOpen);
+      co_return;
+    }
+
+    Deployment& deployment = *segment_->alias.deployments[*picked];
+    deployment_ = deployment.name;
+    const Duration attempt_timeout = segment_->retry.attempt_timeout(now);
+    const Duration first_token = segment_->alias.policy.first_token_timeout;
+    AttemptLimits limits;
+    limits.attempt = attempt_timeout;
+    limits.first_token =
+        first_token > Duration::zero() ? std::min(first_token, attempt_timeout) : attempt_timeout;
+    limits.stream_total = segment_->retry.deadline() - now;
+    ++record_.attempts;
+    deployment.stats.on_start();
+    AttemptResult attempt = co_await run_attempt(parts_.client, deployment, input, limits, clock_);
+    record_.upstream += attempt.latency;
+    now = clock_.now();
+
+    if (sink_.client_gone() || attempt.outcome.error == ErrorKind::kCancelled) {
+      deployment.breaker.record(AttemptOutcome::failure(ErrorKind::kCancelled), now);
+      deployment.stats.on_abandon();
+      release_retry_slot();
+      record_attempt(attempt, deployment, ErrorKind::kCancelled);
+      finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+      co_return;
+    }
+    if (attempt.outcome.succeeded()) {
+      co_await answer_success(attempt, deployment);
+      co_return;
+    }
+
+    const ErrorKind kind = *attempt.outcome.error;
+    deployment.breaker.record(attempt.outcome, now);
+    deployment.stats.on_failure();
+    segment_->alias.budget.record_failure();
+    release_retry_slot();
+    record_attempt(attempt, deployment, kind);
+    pending_backoff_ = Duration::zero();
+    last_ =
+        AttemptFailure{kind,
+                       deployment.name,
+                       deployment.provider,
+                       deployment.target.api_key.empty() && deployment.target.forward_client_key &&
+                           !request_.client_authorization.empty(),
+                       std::move(attempt.response),
+                       std::move(attempt.detail)};
+
+    // Too long for this model: only a larger one helps, so go there directly.
+    if (kind == ErrorKind::kContextLengthExceeded &&
+        segment_->alias.context_window_fallback != nullptr) {
+      const Alias* larger = segment_->alias.context_window_fallback;
+      pending_.assign(larger->fallbacks.begin(), larger->fallbacks.end());
+      pending_.push_front(larger);
+      if (next_fallback()) {
+        if (!acquire_retry_slot(segment_->alias)) {
+          co_await give_up(GiveUpReason::kBudgetExhausted);
+          co_return;
+        }
+        parts_.observer.on_retry(request_.model, kind);
+        want = CandidatePicker::Want::kFirst;
+        continue;
+      }
+    }
+
+    const bool alternative = segment_->picker.has_alternative(now);
+    const RetryDecision decision =
+        segment_->retry.on_attempt(attempt.outcome, attempt.pushback, now, alternative);
+    if (decision.action == RetryDecision::Action::kGiveUp) {
+      retry_after_ = decision.retry_after;
+      if (walks_on(decision.reason) && next_fallback()) {
+        if (!acquire_retry_slot(segment_->alias)) {
+          co_await give_up(GiveUpReason::kBudgetExhausted);
+          co_return;
+        }
+        parts_.observer.on_retry(request_.model, kind);
+        want = CandidatePicker::Want::kFirst;
+        continue;
+      }
+      co_await give_up(decision.reason);
+      co_return;
+    }
+    if (segment_->policy.disposition_for(kind) == Disposition::kFallBack) {
+      segment_->picker.exclude(*picked);
+    }
+    if (!acquire_retry_slot(segment_->alias)) {
+      retry_after_ = attempt.pushback;
+      co_await give_up(GiveUpReason::kBudgetExhausted);
+      co_return;
+    }
+    parts_.observer.on_retry(request_.model, kind);
+    if (decision.delay > Duration::zero()) {
+      if (!co_await wait(decision.delay)) {
+        release_retry_slot();
+        finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+        co_return;
+      }
+      record_.backoff += decision.delay;
+    }
+    pending_backoff_ = decision.delay;
+    want = decision.action == RetryDecision::Action::kRetrySame ? CandidatePicker::Want::kSame
+                                                                : CandidatePicker::Want::kNext;
+  }
+}
+
+asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deployment& deployment) {
+  if (!request_.stream) {
+    deployment.breaker.record(attempt.outcome, clock_.now());
+    deployment.stats.on_success(attempt.latency);
+    segment_->alias.budget.record_success();
+    release_retry_slot();
+    record_attempt(attempt, deployment, std::nullopt);
+    record_.usage = attempt.usage;
+    ResponseHead h = head(attempt.response.status);
+    const std::string_view type = attempt.response.headers.value("content-type");
+    h.add("content-type", type.empty() ? "application/json" : std::string(type));
+    record_.latency = clock_.now() - start_;
+    const int status = attempt.response.status;
+    const bool sent = co_await sink_.send(std::move(h), std::move(attempt.response.body));
+    finish(sent ? std::nullopt : std::optional(ErrorKind::kCancelled), GiveUpReason::kNone,
+           sent ? status : 0);
+    co_return;
+  }
+
+  ResponseHead h = head(200);
+  h.add("content-type", "text/event-stream");
+  h.add("cache-control", "no-cache");
+  const TimePoint head_start = clock_.now();
+  record_.time_to_first_token = head_start - start_;
+  const bool started = co_await sink_.start_stream(std::move(h));
+  record_.client_write += clock_.now() - head_start;
+  RelayResult relay;
+  if (started) {
+    relay = co_await relay_stream(attempt, sink_, clock_);
+  } else {
+    relay.client_gone = true;
+    attempt.stream.cancel();
+  }
+  record_.upstream += relay.upstream;
+  record_.client_write += relay.client_write;
+  record_.usage = relay.usage;
+  const TimePoint now = clock_.now();
+  std::optional<ErrorKind> error;
+  if (relay.failure) {
+    error = relay.failure;
+    deployment.breaker.record(AttemptOutcome::failure(*relay.failure), now);
+    deployment.stats.on_failure();
+    segment_->alias.budget.record_failure();
+  } else if (relay.client_gone) {
+    error = ErrorKind::kCancelled;
+    deployment.breaker.record(AttemptOutcome::failure(ErrorKind::kCancelled), now);
+    deployment.stats.on_abandon();
+  } else {
+    deployment.breaker.record(attempt.outcome, now);
+    deployment.stats.on_success(attempt.latency);
+    segment_->alias.budget.record_success();
+  }
+  release_retry_slot();
+  attempt.latency += relay.upstream;
+  if (!relay.detail.empty()) {
+    attempt.detail = relay.detail;
+  }
+  record_attempt(attempt, deployment, error);
+  record_.latency = now - start_;
+  finish(error, GiveUpReason::kNone, started ? 200 : 0);
+}
+
+asio::awaitable<void> RequestRun::give_up(GiveUpReason reason) {
+  release_retry_slot();
+  const TimePoint now = clock_.now();
+  GiveUpContext context;
+  context.model = request_.model;
+  context.attempts = record_.attempts;
+  context.reason = reason;
+  context.retry_after = retry_after_;
+  context.total_timeout = total_timeout_;
+  if (reason == GiveUpReason::kAllCircuitsOpen && earliest_reopen_) {
+    context.retry_after = std::max(Duration::zero(), *earliest_reopen_ - now);
+  }
+  ErrorAnswer answer = map_give_up(last_ ? &*last_ : nullptr, context);
+  ResponseHead h = head(answer.status);
+  h.add("content-type", "application/json");
+  if (answer.retry_after) {
+    h.add("retry-after", retry_after_seconds(*answer.retry_after));
+    h.add("retry-after-ms",
+          std::to_string(std::chrono::ceil<milliseconds>(*answer.retry_after).count()));
+  }
+  ErrorKind kind = last_ ? last_->kind : ErrorKind::kCircuitOpen;
+  if (reason == GiveUpReason::kDeadline) {
+    kind = ErrorKind::kDeadlineExceeded;
+  } else if (reason == GiveUpReason::kAllCircuitsOpen) {
+    kind = ErrorKind::kCircuitOpen;
+  }
+  record_.latency = now - start_;
+  const int status = answer.status;
+  const bool sent = co_await sink_.send(std::move(h), std::move(answer.body));
+  finish(kind, reason, sent ? status : 0);
+}
+
+}  // namespace sheepdog::gateway

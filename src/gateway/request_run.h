@@ -1,0 +1,101 @@
+// The attempt loop of one request, on the resilience core:
+//
+//   pick a deployment of the current alias (CandidatePicker: router order, breakers admit)
+//   -> run_attempt (encode, pooled upstream call, classify, decode, pushback)
+//   -> breaker.record, stats, retry budget record, one log line and metric per attempt
+//   -> context_length_exceeded with a context_window_fallback: go to that alias
+//   -> decision = RetryState::on_attempt(outcome, pushback, now, has_alternative)
+//      give up: walk the alias's fallback aliases in order (for max attempts, no alternative,
+//               pushback too long), else answer with the mapped error (error_mapping.h)
+//      retry:   RetryBudget::try_acquire_retry (else give up), wait the delay on an asio timer,
+//               then the same or the next deployment
+//   success: the answer (or, for a stream, the relay of its events) goes to the client
+//
+// Every alias visited gets its own RetryState (its own max_attempts and backoff) but all share
+// the request's deadline, set by the requested alias's total timeout. A fallback alias's first
+// attempt is a retry of the request and takes a slot of that alias's retry budget. If no
+// deployment's breaker admits a call and no fallback is left: 503 with retry-after until the
+// first breaker half-opens.
+//
+// The loop never retries after the client has received a response head.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/random.h"
+#include "gateway/attempt.h"
+#include "gateway/candidate_picker.h"
+#include "gateway/client_sink.h"
+#include "gateway/error_mapping.h"
+#include "gateway/observer.h"
+#include "gateway/runtime.h"
+#include "resilience/retry_policy.h"
+#include "upstream/upstream_client.h"
+
+namespace sheepdog::gateway {
+
+// What a request run needs from its io thread.
+struct ThreadParts {
+  Runtime& runtime;
+  boost::asio::any_io_executor io;
+  upstream::UpstreamClient& client;
+  RandomSource& random;
+  Observer& observer;
+};
+
+class RequestRun {
+ public:
+  // `request` and `sink` must outlive the run.
+  RequestRun(ThreadParts parts, const GatewayRequest& request, ClientSink& sink);
+  ~RequestRun();
+  RequestRun(const RequestRun&) = delete;
+  RequestRun& operator=(const RequestRun&) = delete;
+
+  // Runs the loop and answers the client. REQUIRES: called once, with the request's alias
+  // resolved (the caller answers unknown models itself).
+  boost::asio::awaitable<void> run(const Alias& alias);
+
+ private:
+  struct Segment;
+
+  void enter(const Alias& alias);
+  // Moves to the next pending fallback alias not visited yet; false if none is left.
+  bool next_fallback();
+  // A fallback alias's first attempt is a retry of the request: it needs a budget slot.
+  bool acquire_retry_slot(const Alias& alias);
+  void release_retry_slot();
+
+  boost::asio::awaitable<bool> wait(Duration delay);
+  boost::asio::awaitable<void> answer_success(AttemptResult& attempt, Deployment& deployment);
+  boost::asio::awaitable<void> give_up(GiveUpReason reason);
+  void finish(std::optional<ErrorKind> error, GiveUpReason reason, int status);
+  void record_attempt(const AttemptResult& attempt, const Deployment& deployment,
+                      std::optional<ErrorKind> error);
+  ResponseHead head(int status) const;
+
+  ThreadParts parts_;
+  const GatewayRequest& request_;
+  ClientSink& sink_;
+  const Clock& clock_;
+  TimePoint start_;
+  Duration total_timeout_{};
+  std::unique_ptr<Segment> segment_;
+  std::vector<const Alias*> visited_;
+  std::deque<const Alias*> pending_;
+  RetryBudget* retry_slot_ = nullptr;  // held while a retry attempt is pending or running
+  std::optional<AttemptFailure> last_;
+  std::string deployment_;  // answered or tried last
+  std::optional<Duration> retry_after_;
+  std::optional<TimePoint> earliest_reopen_;
+  Duration pending_backoff_{};  // the wait before the next attempt (for its log line)
+  bool started_ = false;
+  bool finished_ = false;
+  RequestRecord record_;
+};
+
+}  // namespace sheepdog::gateway

@@ -1,0 +1,246 @@
+#include "gateway/runtime.h"
+
+#include <algorithm>
+#include <array>
+
+#include "providers/openai_provider.h"
+#include "routing/stable_hash.h"
+#include "upstream/tls_context.h"
+
+namespace sheepdog::gateway {
+namespace {
+
+RoutingStrategy route_strategy(config::RoutingStrategy strategy) {
+  return strategy == config::RoutingStrategy::kLeastLatency ? RoutingStrategy::kLeastLatency
+                                                            : RoutingStrategy::kWeightedRandom;
+}
+
+// Least-latency routing treats deployments within 10% of the fastest as tied, so near-equal
+// deployments share the load instead of the fastest taking it all and slowing down.
+constexpr double kLatencyTolerance = 0.1;
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Sets the breaker gauge and counts transitions. The cells are looked up here, once, because
+// the listener runs under the breaker's lock.
+void watch_breaker(Deployment& deployment, GatewayMetrics& metrics, StructuredLogger* logger) {
+  Gauge& gauge = metrics.breaker_state.with({deployment.name});
+  gauge.set(0);
+  constexpr std::array<BreakerState, 3> kStates = {BreakerState::kClosed, BreakerState::kOpen,
+                                                   BreakerState::kHalfOpen};
+  std::array<std::array<Counter*, 3>, 3> transitions{};
+  for (BreakerState from : kStates) {
+    for (BreakerState to : kStates) {
+      transitions[static_cast<size_t>(from)][static_cast<size_t>(to)] =
+          from == to ? nullptr
+                     : &metrics.breaker_transitions.with(
+                           {deployment.name, to_string(from), to_string(to)});
+    }
+  }
+  const std::string* name = &deployment.name;
+  deployment.breaker.set_listener(
+      [&gauge, transitions, logger, name](BreakerState from, BreakerState to, TimePoint) {
+        gauge.set(GatewayMetrics::state_value(to));
+        if (Counter* counter = transitions[static_cast<size_t>(from)][static_cast<size_t>(to)]) {
+          counter->inc();
+        }
+        if (logger != nullptr && logger->enabled(LogLevel::kInfo)) {
+          LogFields fields;
+          fields.str("deployment", *name).str("from", to_string(from)).str("to", to_string(to));
+          logger->log(LogLevel::kInfo, "breaker_transition", fields);
+        }
+      });
+}
+
+}  // namespace
+
+Runtime::Runtime(RuntimeOptions options, const Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      tls_(boost::asio::ssl::context::tls_client),
+      metrics_(registry_) {}
+
+Runtime::~Runtime() = default;
+
+BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
+                           const Clock& clock) {
+  BuildResult result;
+  std::unique_ptr<Runtime> rt(new Runtime(std::move(options), clock));
+  rt->server_ = config.server;
+
+  // One TLS context for every upstream: the CA files of all providers are trusted together.
+  upstream::TlsOptions tls_options;
+  tls_options.verify_peer = rt->options_.verify_tls;
+  std::vector<std::string> ca_files;
+  for (const config::ProviderConfig& p : config.providers) {
+    if (!p.ca_file.empty() && !contains(ca_files, p.ca_file)) {
+      ca_files.push_back(p.ca_file);
+    }
+  }
+  if (!ca_files.empty()) {
+    tls_options.ca_file = ca_files.front();
+  }
+  if (Status s = upstream::configure_tls_context(tls_options, rt->tls_); !s.is_ok()) {
+    result.errors.push_back("TLS setup failed: " + s.message());
+    return result;
+  }
+  for (size_t i = 1; i < ca_files.size(); ++i) {
+    boost::system::error_code ec;
+    rt->tls_.load_verify_file(ca_files[i], ec);
+    if (ec) {
+      result.errors.push_back("cannot load CA file " + ca_files[i] + ": " + ec.message());
+      return result;
+    }
+  }
+
+  auto& openai = rt->providers_.emplace_back(std::make_unique<providers::OpenAIProvider>());
+
+  for (const config::ModelConfig& model : config.models) {
+    const bool passthrough = model.alias == rt->options_.passthrough_alias;
+    RoutePolicy route;
+    route.strategy = contains(rt->options_.ordered_aliases, model.alias)
+                         ? RoutingStrategy::kOrdered
+                         : route_strategy(model.routing.strategy);
+    route.sticky_seed = stable_hash64(model.alias);
+    route.latency_tolerance = kLatencyTolerance;
+    std::vector<Deployment*> deployments;
+    bool canary_kept = false;
+    for (size_t i = 0; i < model.deployments.size(); ++i) {
+      const config::DeploymentConfig& dc = model.deployments[i];
+      const config::ProviderConfig* pc = config.find_provider(dc.provider);
+      const std::string where = "models." + model.alias + ".deployments[" + std::to_string(i) +
+                                "] (" + dc.provider + "/" + dc.model + ")";
+      if (pc == nullptr) {
+        result.errors.push_back(where + ": unknown provider");
+        continue;
+      }
+      if (pc->kind != config::ProviderKind::kOpenAI) {
+        result.warnings.push_back(where + ": provider kind '" +
+                                  std::string(config::to_string(pc->kind)) +
+                                  "' is not served yet; deployment skipped");
+        continue;
+      }
+      if (pc->keys_unavailable) {
+        result.warnings.push_back(where + ": every api_keys entry of provider '" + pc->name +
+                                  "' is unset; deployment skipped");
+        continue;
+      }
+      const std::optional<upstream::Endpoint> endpoint = upstream::parse_endpoint(pc->base_url);
+      if (!endpoint) {
+        result.errors.push_back(where + ": base_url '" + pc->base_url + "' is not usable");
+        continue;
+      }
+      const std::string upstream_model = passthrough ? std::string() : dc.model;
+      const std::string name = pc->name + "/" + (passthrough ? "*" : dc.model);
+      Deployment* deployment = nullptr;
+      for (auto& existing : rt->deployments_) {
+        if (existing->name == name) {
+          deployment = existing.get();
+        }
+      }
+      if (deployment == nullptr) {
+        DeploymentStatsOptions stats_options;
+        stats_options.ewma_alpha = model.routing.ewma_alpha;
+        auto made = std::make_unique<Deployment>(name, model.policy.circuit_breaker, stats_options);
+        made->provider = openai.get();
+        made->target.origin = endpoint->origin;
+        made->target.base_path = endpoint->target == "/" ? "" : endpoint->target;
+        if (!pc->api_keys.empty()) {
+          made->target.api_key = pc->api_keys.front().key;
+        }
+        made->target.forward_client_key =
+            contains(rt->options_.forward_client_key_providers, pc->name);
+        made->target.headers = pc->headers;
+        made->upstream_model = upstream_model;
+        made->connect_timeout = pc->connect_timeout;
+        watch_breaker(*made, rt->metrics_, rt->options_.logger);
+        deployment = made.get();
+        rt->deployments_.push_back(std::move(made));
+      }
+      const bool canary = model.routing.strategy == config::RoutingStrategy::kCanary &&
+                          i == model.routing.canary.deployment;
+      canary_kept = canary_kept || (canary && dc.weight > 0);
+      route.targets.push_back(RouteTarget{deployments.size(), dc.weight, canary});
+      deployments.push_back(deployment);
+    }
+    if (canary_kept) {
+      route.canary_percent = model.routing.canary.percent;
+    }
+    if (deployments.empty()) {
+      result.warnings.push_back("models." + model.alias +
+                                ": no deployment can be served; alias skipped");
+      continue;
+    }
+    if (Status s = route.validate(); !s.is_ok()) {
+      result.warnings.push_back("models." + model.alias + ": " + s.message() + "; alias skipped");
+      continue;
+    }
+    auto alias = std::make_unique<Alias>(model, std::move(route));
+    alias->deployments = std::move(deployments);
+    rt->aliases_.push_back(std::move(alias));
+  }
+
+  // Fallbacks may name aliases defined later in the file, so they resolve once all exist.
+  for (auto& alias : rt->aliases_) {
+    const config::ModelConfig* model = config.find_model(alias->name);
+    for (const std::string& name : model->fallbacks) {
+      if (const Alias* target = rt->find(name)) {
+        alias->fallbacks.push_back(target);
+      } else {
+        result.warnings.push_back("models." + alias->name + ".fallbacks: '" + name +
+                                  "' is not served; fallback skipped");
+      }
+    }
+    if (!model->context_window_fallback.empty()) {
+      alias->context_window_fallback = rt->find(model->context_window_fallback);
+      if (alias->context_window_fallback == nullptr) {
+        result.warnings.push_back("models." + alias->name + ".context_window_fallback: '" +
+                                  model->context_window_fallback +
+                                  "' is not served; fallback skipped");
+      }
+    }
+  }
+  if (!rt->options_.passthrough_alias.empty()) {
+    rt->passthrough_ = rt->find(rt->options_.passthrough_alias);
+    if (rt->passthrough_ == nullptr) {
+      result.errors.push_back("passthrough alias '" + rt->options_.passthrough_alias +
+                              "' has no deployment that can be served");
+    }
+  }
+  if (rt->aliases_.empty() && result.errors.empty()) {
+    result.errors.push_back("no model alias can be served (see the warnings above)");
+  }
+  if (result.errors.empty()) {
+    result.runtime = std::move(rt);
+  }
+  return result;
+}
+
+const Alias* Runtime::find(std::string_view alias) const {
+  for (const auto& a : aliases_) {
+    if (a->name == alias) {
+      return a.get();
+    }
+  }
+  return nullptr;
+}
+
+const Alias* Runtime::resolve(std::string_view model, bool* passthrough) const {
+  const Alias* alias = find(model);
+  const bool use_passthrough = alias == nullptr && passthrough_ != nullptr;
+  if (passthrough != nullptr) {
+    *passthrough = use_passthrough;
+  }
+  return use_passthrough ? passthrough_ : alias;
+}
+
+void Runtime::refresh_breaker_gauges() {
+  const TimePoint now = clock_.now();
+  for (const auto& d : deployments_) {
+    metrics_.breaker_state.with({d->name}).set(GatewayMetrics::state_value(d->breaker.state(now)));
+  }
+}
+
+}  // namespace sheepdog::gateway

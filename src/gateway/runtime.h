@@ -1,0 +1,140 @@
+// The gateway's shared state, built once from a validated Config and read by every io thread:
+// model aliases with their routers, retry budgets and resolved policies; deployments with their
+// provider, credentials, circuit breaker and live stats; the TLS context and the metrics.
+//
+// A deployment is one (provider, upstream model) pair. Aliases naming the same pair share it,
+// and so share its breaker and stats: they call the same upstream, whose health does not depend
+// on which alias asked. Its breaker policy is that of the first alias (in file order) naming it.
+//
+// Immutable after build() except for the thread-safe objects inside (breakers, stats, budgets,
+// metrics), so io threads read it without locks. REQUIRES: outlives every request using it.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "gateway/gateway_metrics.h"
+#include "providers/provider.h"
+#include "resilience/circuit_breaker.h"
+#include "resilience/retry_budget.h"
+#include "routing/deployment_stats.h"
+#include "routing/router.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
+
+namespace sheepdog::gateway {
+
+struct Deployment {
+  Deployment(std::string deployment_name, const CircuitBreakerPolicy& breaker_policy,
+             const DeploymentStatsOptions& stats_options)
+      : name(std::move(deployment_name)), breaker(breaker_policy), stats(stats_options) {}
+
+  const std::string name;  // "provider/model" (passthrough: "provider/*")
+  const providers::Provider* provider = nullptr;
+  providers::ProviderTarget target;
+  std::string upstream_model;  // empty: the client's model name is passed through
+  Duration connect_timeout = seconds(5);
+  CircuitBreaker breaker;
+  DeploymentStats stats;
+};
+
+struct Alias {
+  explicit Alias(const config::ModelConfig& model, RoutePolicy route_policy)
+      : name(model.alias),
+        policy(model.policy),
+        router(std::move(route_policy)),
+        budget(model.policy.retry_budget),
+        sticky_by(model.routing.strategy == config::RoutingStrategy::kCanary
+                      ? model.routing.canary.sticky_by
+                      : config::StickyBy::kNone),
+        sticky_header(model.routing.canary.sticky_header) {}
+
+  const std::string name;
+  const config::ResiliencePolicy policy;
+  // Indexed like router.policy().targets (RouteTarget::deployment is the index here too).
+  std::vector<Deployment*> deployments;
+  const Router router;
+  // Thread-safe; mutable because requests see aliases as const.
+  mutable RetryBudget budget;
+  const config::StickyBy sticky_by;
+  const std::string sticky_header;
+  std::vector<const Alias*> fallbacks;  // resolved, in order
+  const Alias* context_window_fallback = nullptr;
+};
+
+struct RuntimeOptions {
+  // Requests for a model that is not a configured alias go to this alias, with the client's
+  // model name passed to its deployments (the quick start). Empty: such requests get 404.
+  std::string passthrough_alias;
+  // Aliases whose deployments are tried strictly in configuration order (the first is primary,
+  // later ones are failover), whatever their routing strategy says. The quick start's
+  // `--upstream A --upstream B` means exactly this.
+  std::vector<std::string> ordered_aliases;
+  // Providers whose deployments send the client's Authorization header upstream.
+  std::vector<std::string> forward_client_key_providers;
+  // TLS verification of upstreams; off only for local experiments.
+  bool verify_tls = true;
+  // Structured log lines go here; null = none. Must outlive the runtime.
+  StructuredLogger* logger = nullptr;
+};
+
+struct BuildResult;
+
+class Runtime {
+ public:
+  // Builds the runtime. Deployments that cannot be served (a provider kind not implemented yet,
+  // a provider whose keys are all unset) are dropped with a warning, aliases left without
+  // deployments likewise; no alias left at all is an error, as is a TLS setup failure.
+  static BuildResult build(const config::Config& config, RuntimeOptions options,
+                           const Clock& clock);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // The alias named `model`, else the passthrough alias, else nullptr. `passthrough` is set
+  // iff the passthrough alias was used.
+  const Alias* resolve(std::string_view model, bool* passthrough = nullptr) const;
+  const Alias* find(std::string_view alias) const;
+
+  const std::vector<std::unique_ptr<Alias>>& aliases() const { return aliases_; }
+  const std::vector<std::unique_ptr<Deployment>>& deployments() const { return deployments_; }
+  const config::ServerConfig& server() const { return server_; }
+  const Clock& clock() const { return clock_; }
+  boost::asio::ssl::context& tls() { return tls_; }
+  MetricsRegistry& registry() { return registry_; }
+  GatewayMetrics& metrics() { return metrics_; }
+  StructuredLogger* logger() const { return options_.logger; }
+  const RuntimeOptions& options() const { return options_; }
+
+  // Sets each deployment's breaker gauge to its state now (open breakers turn half-open
+  // lazily, so a scrape refreshes them first).
+  void refresh_breaker_gauges();
+
+ private:
+  Runtime(RuntimeOptions options, const Clock& clock);
+
+  RuntimeOptions options_;
+  const Clock& clock_;
+  config::ServerConfig server_;
+  boost::asio::ssl::context tls_;
+  MetricsRegistry registry_;
+  GatewayMetrics metrics_;
+  std::vector<std::unique_ptr<providers::Provider>> providers_;
+  std::vector<std::unique_ptr<Deployment>> deployments_;
+  std::vector<std::unique_ptr<Alias>> aliases_;
+  const Alias* passthrough_ = nullptr;
+};
+
+struct BuildResult {
+  std::unique_ptr<Runtime> runtime;   // non-null iff errors is empty
+  std::vector<std::string> errors;    // what stops the gateway from starting
+  std::vector<std::string> warnings;  // what it starts without
+};
+
+}  // namespace sheepdog::gateway

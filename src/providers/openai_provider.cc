@@ -1,0 +1,215 @@
+#include "providers/openai_provider.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <vector>
+
+#include "upstream/sse_parser.h"
+
+namespace sheepdog::providers {
+namespace {
+
+namespace json = boost::json;
+
+std::string_view path_for(Operation operation) {
+  return operation == Operation::kEmbeddings ? "/embeddings" : "/chat/completions";
+}
+
+int64_t count_field(const json::object& usage, std::string_view name) {
+  const json::value* v = usage.if_contains(name);
+  if (v == nullptr) {
+    return 0;
+  }
+  if (v->is_int64()) {
+    return v->get_int64();
+  }
+  if (v->is_uint64()) {
+    return static_cast<int64_t>(v->get_uint64());
+  }
+  return 0;
+}
+
+std::string_view trim_left(std::string_view s) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  return s;
+}
+
+// Appends `event` in SSE framing: the event name if it had one, each data line as its own
+// `data:` line (the parser joined them with "\n"), and the blank line that dispatches it.
+void append_event(const upstream::SseEvent& event, std::string& out) {
+  if (!event.event.empty()) {
+    out += "event: ";
+    out += event.event;
+    out += '\n';
+  }
+  std::string_view data = event.data;
+  for (;;) {
+    const size_t nl = data.find('\n');
+    out += "data: ";
+    out += data.substr(0, nl);
+    out += '\n';
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    data.remove_prefix(nl + 1);
+  }
+  out += '\n';
+}
+
+class OpenAIStreamDecoder final : public StreamDecoder {
+ public:
+  Step feed(std::string_view bytes, std::string& out) override {
+    Step step;
+    if (done_) {
+      step.done = true;
+      return step;
+    }
+    events_.clear();
+    if (!parser_.feed(bytes, events_)) {
+      step.failed = true;
+    }
+    for (const upstream::SseEvent& event : events_) {
+      append_event(event, out);
+      ++step.events;
+      if (event.is_done()) {
+        done_ = true;
+        break;
+      }
+      inspect(event.data, step);
+      if (step.upstream_error) {
+        done_ = true;
+        break;
+      }
+    }
+    step.done = done_;
+    return step;
+  }
+
+  const TokenUsage& usage() const override { return usage_; }
+
+ private:
+  // Reads usage from the chunk that carries it, and notices an error event. Chunks are parsed
+  // only when they mention either, so ordinary content chunks cost a substring search.
+  void inspect(std::string_view data, Step& step) {
+    const bool maybe_usage = data.find("\"usage\"") != std::string_view::npos;
+    const bool maybe_error = trim_left(data).starts_with("{\"error\"");
+    if (!maybe_usage && !maybe_error) {
+      return;
+    }
+    boost::system::error_code ec;
+    json::value parsed = json::parse(data, ec);
+    if (ec || !parsed.is_object()) {
+      return;
+    }
+    const json::object& object = parsed.get_object();
+    if (maybe_error && object.contains("error")) {
+      step.upstream_error = true;
+      return;
+    }
+    TokenUsage usage = read_openai_usage(object);
+    if (usage.reported) {
+      usage_ = usage;
+    }
+  }
+
+  upstream::SseParser parser_;
+  std::vector<upstream::SseEvent> events_;
+  TokenUsage usage_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::string_view to_string(Operation operation) {
+  return operation == Operation::kEmbeddings ? "embeddings" : "chat.completions";
+}
+
+TokenUsage read_openai_usage(const json::object& body) {
+  TokenUsage usage;
+  const json::value* v = body.if_contains("usage");
+  if (v == nullptr || !v->is_object()) {
+    return usage;
+  }
+  const json::object& u = v->get_object();
+  usage.reported = true;
+  usage.prompt_tokens = count_field(u, "prompt_tokens");
+  usage.completion_tokens = count_field(u, "completion_tokens");
+  return usage;
+}
+
+upstream::UpstreamRequest OpenAIProvider::encode(const EncodeInput& input,
+                                                 const ProviderTarget& target) const {
+  upstream::UpstreamRequest request;
+  request.method = "POST";
+  request.origin = target.origin;
+  request.target = target.base_path;
+  request.target += path_for(input.operation);
+  request.headers.add("Content-Type", "application/json");
+  if (input.stream) {
+    request.headers.add("Accept", "text/event-stream");
+  }
+  if (!target.api_key.empty()) {
+    request.headers.add("Authorization", "Bearer " + target.api_key);
+  } else if (target.forward_client_key && !input.client_authorization.empty()) {
+    request.headers.add("Authorization", std::string(input.client_authorization));
+  }
+  for (const auto& [name, value] : target.headers) {
+    request.headers.set(name, value);
+  }
+  json::object body = *input.body;
+  body["model"] = input.upstream_model;
+  request.body = json::serialize(body);
+  return request;
+}
+
+DecodeResult OpenAIProvider::decode(Operation operation,
+                                    const upstream::UpstreamResponse& response) const {
+  DecodeResult result;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(response.body, ec);
+  if (ec || !parsed.is_object()) {
+    result.error = ErrorKind::kMalformedResponse;
+    result.detail = ec ? "2xx body is not JSON: " + ec.message() : "2xx body is not an object";
+    return result;
+  }
+  const json::object& object = parsed.get_object();
+  const std::string_view field = operation == Operation::kEmbeddings ? "data" : "choices";
+  const json::value* list = object.if_contains(field);
+  if (list == nullptr || !list->is_array()) {
+    result.error = ErrorKind::kMalformedResponse;
+    result.detail = "2xx body has no `" + std::string(field) + "` array";
+    return result;
+  }
+  result.usage = read_openai_usage(object);
+  return result;
+}
+
+std::unique_ptr<StreamDecoder> OpenAIProvider::stream_decoder(Operation /*operation*/) const {
+  return std::make_unique<OpenAIStreamDecoder>();
+}
+
+std::string OpenAIProvider::relay_error_body(const upstream::UpstreamResponse& response) const {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(response.body, ec);
+  if (!ec && parsed.is_object()) {
+    const json::value* error = parsed.get_object().if_contains("error");
+    if (error != nullptr && error->is_object()) {
+      return response.body;
+    }
+  }
+  json::object error;
+  error["message"] = "The upstream answered with HTTP status " + std::to_string(response.status) +
+                     " and no OpenAI-shaped error body.";
+  error["type"] = response.status >= 500 ? "server_error" : "invalid_request_error";
+  error["param"] = nullptr;
+  error["code"] = nullptr;
+  json::object wrapper;
+  wrapper["error"] = std::move(error);
+  return json::serialize(wrapper);
+}
+
+}  // namespace sheepdog::providers

@@ -1,0 +1,43 @@
+// The OpenAI-compatible provider: OpenAI itself and every API that copies it (Azure OpenAI's
+// v1 surface, vLLM, llama.cpp, Ollama, Together, Groq, the mock). The client already speaks
+// this format, so encoding only swaps `model` for the deployment's upstream name and adds the
+// deployment's credentials and headers; tools, tool_choice, response_format, stream_options and
+// every unknown field pass through untouched, so the client sees exactly the output shape it
+// asked for (usage in streams only if the client asked with stream_options.include_usage).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "providers/provider.h"
+
+namespace sheepdog::providers {
+
+class OpenAIProvider final : public Provider {
+ public:
+  std::string_view kind() const override { return "openai"; }
+
+  // POST {base_path}/chat/completions or {base_path}/embeddings, JSON body with `model`
+  // replaced; `Authorization: Bearer <key>` (or the client's header, if the target forwards
+  // it); the target's extra headers last, so a configured header may override ours.
+  upstream::UpstreamRequest encode(const EncodeInput& input,
+                                   const ProviderTarget& target) const override;
+
+  // Chat: a JSON object with a `choices` array; embeddings: a JSON object with a `data`
+  // array. Usage from `usage.prompt_tokens` / `usage.completion_tokens` when present.
+  DecodeResult decode(Operation operation,
+                      const upstream::UpstreamResponse& response) const override;
+
+  std::unique_ptr<StreamDecoder> stream_decoder(Operation operation) const override;
+
+  // The body as is when it already is {"error": {...}}; otherwise an OpenAI-shaped error
+  // naming the upstream status (an HTML page from a proxy is not passed on).
+  std::string relay_error_body(const upstream::UpstreamResponse& response) const override;
+};
+
+// Reads OpenAI's `usage` object ({"prompt_tokens", "completion_tokens"}); unreported if
+// `usage` is absent, null or not an object. Exposed for tests and other OpenAI-shaped decoders.
+TokenUsage read_openai_usage(const boost::json::object& body);
+
+}  // namespace sheepdog::providers
