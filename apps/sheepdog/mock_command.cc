@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "cli_input.h"
 #include "commands.h"
 #include "mock/mock_config_decode.h"
 #include "mock/mock_server.h"
@@ -33,21 +34,11 @@ struct MockArgs {
   std::string faults_file;
 };
 
-[[noreturn]] void bad_input(const std::string& message) {
-  fmt::print(stderr, "sheepdog mock: {}\n", message);
-  throw CLI::RuntimeError(2);
-}
+[[noreturn]] void bad_input(const std::string& message) { app::bad_input("mock", message); }
 
 template <typename T>
 T parse_integer(const std::string& text, std::string_view flag, T min, T max) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
-      value > max) {
-    bad_input(
-        fmt::format("{} must be a whole number from {} to {}, got '{}'", flag, min, max, text));
-  }
-  return value;
+  return app::parse_integer("mock", text, flag, min, max);
 }
 
 double parse_number(const std::string& text, std::string_view flag, double min, double max,

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_input.h"
 #include "commands.h"
 #include "sim/runner.h"
 #include "sim/scenario_yaml.h"
@@ -40,22 +41,11 @@ struct SimulateArgs {
   bool describe = false;
 };
 
-// Prints one line and leaves with exit code 2 (main() returns what CLI::RuntimeError carries).
-[[noreturn]] void bad_input(const std::string& message) {
-  fmt::print(stderr, "sheepdog simulate: {}\n", message);
-  throw CLI::RuntimeError(2);
-}
+[[noreturn]] void bad_input(const std::string& message) { app::bad_input("simulate", message); }
 
 template <typename T>
 T parse_integer(const std::string& text, std::string_view flag, T min, T max) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
-      value > max) {
-    bad_input(
-        fmt::format("{} must be a whole number from {} to {}, got '{}'", flag, min, max, text));
-  }
-  return value;
+  return app::parse_integer("simulate", text, flag, min, max);
 }
 
 sim::ReportFormat parse_format(const std::string& text) {

@@ -26,6 +26,10 @@ struct ServerConfig {
   Duration header_timeout = seconds(10);
   Duration idle_timeout = seconds(60);
   int max_connections = 10000;
+  // Connections from one io thread to one upstream origin (scheme, host, port), open at once;
+  // further attempts wait for a free one within their connect timeout. Envoy's cluster default
+  // is 1,024 across workers; a long stream holds its connection for its whole length.
+  int upstream_max_connections = 512;
   Duration drain_timeout = seconds(15);
   // Bearer keys clients must present; empty = no authentication.
   std::vector<std::string> api_keys;

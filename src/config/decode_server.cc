@@ -6,10 +6,10 @@
 namespace sheepdog::config::internal {
 namespace {
 
-constexpr std::array<std::string_view, 9> kServerKeys = {
+constexpr std::array<std::string_view, 10> kServerKeys = {
     "host",           "port",         "threads",         "max_body_bytes",
-    "header_timeout", "idle_timeout", "max_connections", "drain_timeout",
-    "api_keys"};
+    "header_timeout", "idle_timeout", "max_connections", "upstream_max_connections",
+    "drain_timeout",  "api_keys"};
 
 }  // namespace
 
@@ -43,6 +43,10 @@ ServerConfig decode_server(Decoder& d, const YAML::Node& node) {
   }
   if (auto v = d.integer(at("max_connections"), field("max_connections"), 1, 10'000'000)) {
     server.max_connections = static_cast<int>(*v);
+  }
+  if (auto v = d.integer(at("upstream_max_connections"), field("upstream_max_connections"), 1,
+                         1'000'000)) {
+    server.upstream_max_connections = static_cast<int>(*v);
   }
   if (auto v = d.duration(at("drain_timeout"), field("drain_timeout"), true)) {
     server.drain_timeout = *v;

@@ -61,6 +61,7 @@ class ClientSink {
   virtual bool client_gone() const = 0;
   // Emits terminal cancellation when the client goes away; the executor binds it to the whole
   // request, so upstream I/O and backoff waits end at once. Unconnected is fine (never fires).
+  // (Clear it once the bound operation is over: see server::Responder.)
   virtual boost::asio::cancellation_slot cancellation_slot() = 0;
 };
 

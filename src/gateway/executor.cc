@@ -15,9 +15,11 @@ namespace {
 
 namespace asio = boost::asio;
 
-upstream::ClientOptions client_options() {
+upstream::ClientOptions client_options(const Runtime& runtime) {
   upstream::ClientOptions options;
   options.user_agent = "sheepdog/0.1";
+  options.pool.max_connections_per_origin =
+      static_cast<size_t>(runtime.server().upstream_max_connections);
   return options;
 }
 
@@ -27,7 +29,7 @@ Executor::Executor(Runtime& runtime, asio::any_io_executor io, uint64_t seed)
     : runtime_(runtime),
       io_(io),
       random_(seed),
-      client_(io, client_options(), runtime.tls(), runtime.clock()),
+      client_(io, client_options(runtime), runtime.tls(), runtime.clock()),
       observer_(runtime.metrics(), runtime.logger()) {}
 
 std::string Executor::make_request_id() {
@@ -49,6 +51,8 @@ asio::awaitable<void> Executor::execute(GatewayRequest request, ClientSink& sink
   auto token =
       asio::bind_cancellation_slot(sink.cancellation_slot(), asio::as_tuple(asio::use_awaitable));
   auto [error] = co_await asio::co_spawn(io_, std::move(task), std::move(token));
+  // co_spawn's handler stays in the slot, pointing at the finished coroutine's state.
+  sink.cancellation_slot().clear();
   if (error) {
     std::rethrow_exception(error);  // a bug: let the server log it and answer 500
   }

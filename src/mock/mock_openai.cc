@@ -13,7 +13,7 @@ namespace {
 
 namespace json = boost::json;
 using openai_detail::invalid_request;
-using openai_detail::parse_object;
+using openai_detail::parse_model_request;
 using openai_detail::positive_integer;
 using server::ApiError;
 
@@ -120,15 +120,10 @@ json::object usage_object(const ChatReply& reply) {
 
 std::optional<ApiError> decode_openai_chat(std::string_view text, ChatCall* out) {
   json::object body;
-  if (auto error = parse_object(text, body)) {
+  ChatCall call;
+  if (auto error = parse_model_request(text, body, call.model)) {
     return error;
   }
-  ChatCall call;
-  const json::value* model = body.if_contains("model");
-  if (model == nullptr || !model->is_string() || model->get_string().empty()) {
-    return invalid_request("you must provide a model parameter");
-  }
-  call.model = std::string(model->get_string());
   const json::value* messages = body.if_contains("messages");
   if (messages == nullptr || !messages->is_array()) {
     return invalid_request("Missing required parameter: 'messages'.", "messages",

@@ -12,7 +12,7 @@ namespace {
 
 namespace json = boost::json;
 using openai_detail::invalid_request;
-using openai_detail::parse_object;
+using openai_detail::parse_model_request;
 using openai_detail::positive_integer;
 using server::ApiError;
 
@@ -38,15 +38,10 @@ std::string base64(const unsigned char* data, size_t size) {
 
 std::optional<ApiError> decode_openai_embeddings(std::string_view text, EmbeddingsCall* out) {
   json::object body;
-  if (auto error = parse_object(text, body)) {
+  EmbeddingsCall call;
+  if (auto error = parse_model_request(text, body, call.model)) {
     return error;
   }
-  EmbeddingsCall call;
-  const json::value* model = body.if_contains("model");
-  if (model == nullptr || !model->is_string() || model->get_string().empty()) {
-    return invalid_request("you must provide a model parameter");
-  }
-  call.model = std::string(model->get_string());
   const json::value* input = body.if_contains("input");
   const auto bad_input = [] {
     return invalid_request(

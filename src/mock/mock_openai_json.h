@@ -36,6 +36,21 @@ inline std::optional<ApiError> parse_object(std::string_view body, json::object&
   return std::nullopt;
 }
 
+// Parses `body` as a JSON object with a non-empty string "model", as every OpenAI endpoint
+// requires; the 400 OpenAI would send otherwise.
+inline std::optional<ApiError> parse_model_request(std::string_view body, json::object& out,
+                                                   std::string& model) {
+  if (auto error = parse_object(body, out)) {
+    return error;
+  }
+  const json::value* v = out.if_contains("model");
+  if (v == nullptr || !v->is_string() || v->get_string().empty()) {
+    return invalid_request("you must provide a model parameter");
+  }
+  model = std::string(v->get_string());
+  return std::nullopt;
+}
+
 inline std::optional<size_t> positive_integer(const json::value* v) {
   if (v != nullptr && v->is_int64() && v->get_int64() > 0) {
     return static_cast<size_t>(v->get_int64());

@@ -33,6 +33,7 @@ asio::awaitable<bool> pause(Responder& responder, Duration delay) {
   }
   asio::steady_timer timer(co_await asio::this_coro::executor, delay);
   co_await timer.async_wait(asio::bind_cancellation_slot(responder.cancellation_slot(), kUseTuple));
+  responder.cancellation_slot().clear();  // before `timer` goes (see Responder)
   co_return !responder.client_gone();
 }
 
@@ -43,6 +44,7 @@ asio::awaitable<void> wait_until_gone(Responder& responder) {
                              asio::steady_timer::time_point::max());
     co_await timer.async_wait(
         asio::bind_cancellation_slot(responder.cancellation_slot(), kUseTuple));
+    responder.cancellation_slot().clear();  // before `timer` goes (see Responder)
   }
 }
 

@@ -60,6 +60,9 @@ class Responder {
   //   timer.async_wait(asio::bind_cancellation_slot(r.cancellation_slot(), token));
   // A slot holds one handler at a time: bind it to one pending operation at a time, and check
   // client_gone() before starting a wait (a signal emitted while nothing is bound is not kept).
+  // Asio leaves the operation's handler installed after it completes, pointing into the
+  // operation's I/O object: call cancellation_slot().clear() once the wait is over, before
+  // that object is destroyed, or a later emit would touch freed memory.
   asio::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
   // A response head went out (send() or start_stream()), or abort() was called.

@@ -20,6 +20,7 @@ constexpr char kComplete[] = R"(server:
   header_timeout: 5s
   idle_timeout: 2m
   max_connections: 500
+  upstream_max_connections: 96
   drain_timeout: 0
   api_keys: ["${CFGTEST_MASTER}", "${CFGTEST_UNSET}"]
 providers:
@@ -123,6 +124,7 @@ TEST_F(ConfigLoaderTest, ServerFields) {
   EXPECT_EQ(s.header_timeout, seconds(5));
   EXPECT_EQ(s.idle_timeout, minutes(2));
   EXPECT_EQ(s.max_connections, 500);
+  EXPECT_EQ(s.upstream_max_connections, 96);
   EXPECT_EQ(s.drain_timeout, Duration::zero());
   EXPECT_EQ(s.api_keys, std::vector<std::string>{"sk-master"});  // the unset one was dropped
 }
@@ -162,9 +164,9 @@ TEST_F(ConfigLoaderTest, DroppedKeysAreWarnings) {
   const Config config = load_complete();
   ASSERT_EQ(config.warnings.size(), 2u);
   EXPECT_EQ(config.warnings[0].to_warning_string(),
-            "complete.yaml:10:35: warning: server.api_keys[1]: environment variable "
+            "complete.yaml:11:35: warning: server.api_keys[1]: environment variable "
             "'CFGTEST_UNSET' is not set; key dropped");
-  EXPECT_EQ(config.warnings[1].line, 18);
+  EXPECT_EQ(config.warnings[1].line, 19);
   EXPECT_EQ(config.warnings[1].path, "providers.openai.api_keys[2]");
 }
 

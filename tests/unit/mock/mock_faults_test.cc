@@ -212,3 +212,31 @@ TEST_F(MockFaultsTest, FaultRatesApplyPerModel) {
 
 }  // namespace
 }  // namespace sheepdog::mock
+
+namespace sheepdog::mock {
+namespace {
+
+// A client that leaves while a long stream is being written, after the latency wait is over:
+// the server notices, stops writing and goes on serving. (Regression: the finished latency
+// wait's cancellation handler was left in the responder's slot, so the client-gone signal
+// touched the destroyed timer; ASan reported heap-use-after-free in the load benchmark.)
+TEST_F(MockFaultsTest, ClientLeavingAfterALatencyWaitIsSafe) {
+  MockOptions options;
+  options.config.defaults.latency.median = milliseconds(1);
+  options.config.defaults.latency.p99 = milliseconds(1);
+  options.config.max_completion_tokens = 50'000;  // megabytes of events: the writes block
+  start(options);
+  for (int round = 0; round < 3; ++round) {
+    LoopbackClient c(mock_->port());
+    ASSERT_FALSE(c.write(c.make_request(http::verb::post, "/v1/chat/completions",
+                                        chat(true, 50'000))));
+    ASSERT_FALSE(c.begin_stream());
+    ASSERT_FALSE(c.read_more());
+    c.close();
+  }
+  LoopbackClient next(mock_->port());
+  EXPECT_EQ(send(next, chat(false)).status(), 200);
+}
+
+}  // namespace
+}  // namespace sheepdog::mock
