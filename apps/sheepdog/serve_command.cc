@@ -124,7 +124,7 @@ int run_serve(const ServeArgs& args) {
   }
   SteadyClock clock;
   std::unique_ptr<StructuredLogger> logger =
-      StructuredLogger::make(LogOptions{*level, LogOptions::Target::kStderr, true}, clock);
+      StructuredLogger::make(LogOptions{.level = *level, .batched = true}, clock);
 
   std::vector<std::unique_ptr<mock::MockServer>> mocks;
   config::Config config;

@@ -1,5 +1,7 @@
 #include "telemetry/log.h"
 
+#include <unistd.h>
+
 #include <spdlog/async_logger.h>
 #include <spdlog/details/thread_pool.h>
 #include <spdlog/sinks/base_sink.h>
@@ -13,6 +15,8 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+
+#include "telemetry/batching_sink.h"
 
 namespace sheepdog {
 namespace {
@@ -202,7 +206,10 @@ StructuredLogger::StructuredLogger(std::shared_ptr<spdlog::logger> sink, const C
 std::unique_ptr<StructuredLogger> StructuredLogger::make(const LogOptions& options,
                                                          const Clock& clock) {
   spdlog::sink_ptr sink;
-  if (options.target == LogOptions::Target::kStdout) {
+  if (options.batched && !options.async) {
+    sink = BatchingSink::make(options.target == LogOptions::Target::kStdout ? STDOUT_FILENO
+                                                                            : STDERR_FILENO);
+  } else if (options.target == LogOptions::Target::kStdout) {
     sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   } else {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();

@@ -15,8 +15,9 @@
 //   - replaces a string value that looks like a credential ("sk-...", "Bearer ...") likewise;
 //   - truncates string values to kMaxLogStringBytes, on a UTF-8 boundary;
 //   - drops a field whose name is not snake_case ([a-z0-9_]+) or is "ts", "level" or "event".
-// Tests capture lines with LogCapture; production writes to stderr or stdout, synchronously or
-// through spdlog's async queue (which drops the oldest lines rather than block an io thread).
+// Tests capture lines with LogCapture; production writes to stderr or stdout, synchronously, in
+// batches (batching_sink.h), or through spdlog's async queue (which drops the oldest lines
+// rather than block an io thread).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -90,6 +91,10 @@ struct LogOptions {
   // when more than queue_size wait, never blocking the caller.
   bool async = false;
   size_t queue_size = 8192;
+  // In batches (BatchingSink): log() appends to a buffer; lines reach the target when 64 KiB
+  // wait, at once for warn and above, on flush(), and within a second otherwise. The cheapest
+  // mode under load; used by `sheepdog serve`. Ignored when async is set.
+  bool batched = false;
 };
 
 // Writes JSON lines. Thread-safe (spdlog loggers are, and log() touches no other state).
