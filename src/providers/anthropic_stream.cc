@@ -46,29 +46,6 @@ void append_data(std::string_view data, std::string& out) {
 AnthropicStreamDecoder::AnthropicStreamDecoder(bool include_usage, int64_t created)
     : include_usage_(include_usage), created_(created) {}
 
-StreamDecoder::Step AnthropicStreamDecoder::feed(std::string_view bytes, std::string& out) {
-  Step step;
-  if (done_) {
-    step.done = true;
-    return step;
-  }
-  events_.clear();
-  if (!parser_.feed(bytes, events_)) {
-    step.failed = true;
-  }
-  for (const upstream::SseEvent& event : events_) {
-    if (!translate(event, out, step)) {
-      step.failed = true;
-      break;
-    }
-    if (done_) {
-      break;
-    }
-  }
-  step.done = done_;
-  return step;
-}
-
 void AnthropicStreamDecoder::emit(json::object choice, std::string& out) {
   json::object chunk;
   chunk["id"] = "chatcmpl-" + id_;
@@ -90,8 +67,8 @@ void AnthropicStreamDecoder::emit_usage(std::string& out) {
   append_data(json::serialize(chunk), out);
 }
 
-bool AnthropicStreamDecoder::translate(const upstream::SseEvent& event, std::string& out,
-                                       Step& step) {
+bool AnthropicStreamDecoder::on_event(const upstream::SseEvent& event, std::string& out,
+                                      Step& step) {
   boost::system::error_code ec;
   const json::value parsed = json::parse(event.data, ec);
   if (ec || !parsed.is_object()) {
@@ -166,7 +143,7 @@ bool AnthropicStreamDecoder::translate(const upstream::SseEvent& event, std::str
     }
     append_data("[DONE]", out);
     ++step.events;
-    done_ = true;
+    finish();
   } else if (type == "error") {
     std::optional<std::string> body = to_openai_error_body(event.data);
     append_data(
@@ -176,7 +153,7 @@ bool AnthropicStreamDecoder::translate(const upstream::SseEvent& event, std::str
         out);
     ++step.events;
     step.upstream_error = true;
-    done_ = true;
+    finish();
   }
   return true;
 }

@@ -24,36 +24,31 @@
 #include <string>
 #include <vector>
 
-#include "providers/provider.h"
-#include "upstream/sse_parser.h"
+#include "providers/sse_stream_decoder.h"
 
 namespace sheepdog::providers {
 
-class AnthropicStreamDecoder final : public StreamDecoder {
+class AnthropicStreamDecoder final : public SseStreamDecoder {
  public:
   // `include_usage`: the client asked for a final usage chunk. `created` stamps every chunk.
   AnthropicStreamDecoder(bool include_usage, int64_t created);
 
-  Step feed(std::string_view bytes, std::string& out) override;
   const TokenUsage& usage() const override { return usage_; }
 
  private:
   // Appends the OpenAI events for one Anthropic event; false if it was malformed.
-  bool translate(const upstream::SseEvent& event, std::string& out, Step& step);
+  bool on_event(const upstream::SseEvent& event, std::string& out, Step& step) override;
   // Writes `data: {chunk}` with this stream's id, model and created around `choice`.
   void emit(boost::json::object choice, std::string& out);
   void emit_usage(std::string& out);
 
   bool include_usage_;
   int64_t created_;
-  upstream::SseParser parser_;
-  std::vector<upstream::SseEvent> events_;
   std::string id_;
   std::string model_;
   boost::json::object anthropic_usage_;  // merged from message_start and message_delta
   TokenUsage usage_;
   std::map<int64_t, int64_t> tool_index_;  // Anthropic block index -> OpenAI tool_calls index
-  bool done_ = false;
 };
 
 }  // namespace sheepdog::providers

@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 #include <vector>
 
+#include "providers/sse_stream_decoder.h"
 #include "upstream/sse_parser.h"
 
 namespace sheepdog::providers {
@@ -60,38 +61,26 @@ void append_event(const upstream::SseEvent& event, std::string& out) {
   out += '\n';
 }
 
-class OpenAIStreamDecoder final : public StreamDecoder {
+class OpenAIStreamDecoder final : public SseStreamDecoder {
  public:
-  Step feed(std::string_view bytes, std::string& out) override {
-    Step step;
-    if (done_) {
-      step.done = true;
-      return step;
-    }
-    events_.clear();
-    if (!parser_.feed(bytes, events_)) {
-      step.failed = true;
-    }
-    for (const upstream::SseEvent& event : events_) {
-      append_event(event, out);
-      ++step.events;
-      if (event.is_done()) {
-        done_ = true;
-        break;
-      }
-      inspect(event.data, step);
-      if (step.upstream_error) {
-        done_ = true;
-        break;
-      }
-    }
-    step.done = done_;
-    return step;
-  }
-
   const TokenUsage& usage() const override { return usage_; }
 
  private:
+  // Relays every event as is; the stream ends at [DONE] or at an error event of the upstream's.
+  bool on_event(const upstream::SseEvent& event, std::string& out, Step& step) override {
+    append_event(event, out);
+    ++step.events;
+    if (event.is_done()) {
+      finish();
+      return true;
+    }
+    inspect(event.data, step);
+    if (step.upstream_error) {
+      finish();
+    }
+    return true;
+  }
+
   // Reads usage from the chunk that carries it, and notices an error event. Chunks are parsed
   // only when they mention either, so ordinary content chunks cost a substring search.
   void inspect(std::string_view data, Step& step) {
@@ -116,10 +105,7 @@ class OpenAIStreamDecoder final : public StreamDecoder {
     }
   }
 
-  upstream::SseParser parser_;
-  std::vector<upstream::SseEvent> events_;
   TokenUsage usage_;
-  bool done_ = false;
 };
 
 }  // namespace
