@@ -17,25 +17,6 @@ boost::json::object to_object(const std::map<std::string, uint64_t>& counts) {
 
 }  // namespace
 
-std::string key_fingerprint(std::string_view header_value) {
-  std::string_view key = header_value;
-  if (key.size() >= 7 && (key.substr(0, 7) == "Bearer " || key.substr(0, 7) == "bearer ")) {
-    key.remove_prefix(7);
-  }
-  while (!key.empty() && key.front() == ' ') {
-    key.remove_prefix(1);
-  }
-  if (key.empty()) {
-    return "none";
-  }
-  if (key.size() >= 12) {
-    return std::string(key.substr(0, 4)) + "..." + std::string(key.substr(key.size() - 4));
-  }
-  char hex[9];
-  std::snprintf(hex, sizeof(hex), "%08x", static_cast<unsigned>(fnv1a(key) & 0xffffffffu));
-  return std::string("key#") + hex;
-}
-
 void MockStats::record(std::string_view key, std::string_view model, std::string_view endpoint,
                        Outcome outcome) {
   std::lock_guard lock(mutex_);

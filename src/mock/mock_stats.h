@@ -10,14 +10,13 @@
 #include <string>
 #include <string_view>
 
+#include "core/key_fingerprint.h"
 #include "mock/mock_config.h"
 
 namespace sheepdog::mock {
 
-// A short, stable label for the key in an Authorization header ("Bearer sk-...") or x-api-key:
-// keys of 12+ characters show their first 4 and last 4 ("sk-p...wxyz", as provider
-// dashboards do); shorter keys show "key#" and 8 hex digits of a hash; no key is "none".
-std::string key_fingerprint(std::string_view header_value);
+// The stats label keys by core/key_fingerprint.h, as the gateway does.
+using sheepdog::key_fingerprint;
 
 class MockStats {
  public:
