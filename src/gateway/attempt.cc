@@ -47,11 +47,21 @@ boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& clie
   if (!deployment.upstream_model.empty()) {
     input.upstream_model = deployment.upstream_model;
   }
-  const upstream::UpstreamRequest request = deployment.provider->encode(input, deployment.target);
+  providers::EncodeResult encoded = deployment.provider->encode(input, deployment.target);
+  AttemptResult result;
+  if (encoded.error_body) {
+    // Not sent: the answer is the 400 the provider made, classified like an upstream's.
+    result.response.status = 400;
+    result.response.headers.add("content-type", "application/json");
+    result.response.body = std::move(*encoded.error_body);
+    result.detail = std::move(encoded.detail);
+    result.outcome = classify(upstream::attempt_response(result.response));
+    co_return result;
+  }
+  const upstream::UpstreamRequest& request = encoded.request;
   upstream::RequestTimeouts timeouts;
   timeouts.connect = std::min(deployment.connect_timeout, limits.attempt);
   const TimePoint started = clock.now();
-  AttemptResult result;
 
   if (!input.stream) {
     timeouts.attempt = limits.attempt;
@@ -64,6 +74,9 @@ boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& clie
       if (decoded.error) {
         result.outcome = AttemptOutcome::failure(*decoded.error);
         result.detail = std::move(decoded.detail);
+      } else if (decoded.body) {
+        result.response.body = std::move(*decoded.body);
+        result.response.headers.set("content-type", "application/json");
       }
       result.usage = decoded.usage;
     }
@@ -88,7 +101,7 @@ boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& clie
     }
     co_return result;
   }
-  result.decoder = deployment.provider->stream_decoder(input.operation);
+  result.decoder = deployment.provider->stream_decoder(input);
   for (;;) {
     upstream::BodyChunk chunk = co_await stream.next();
     if (!chunk.ok()) {

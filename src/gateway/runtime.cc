@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "providers/anthropic_provider.h"
 #include "providers/openai_provider.h"
 #include "routing/stable_hash.h"
 #include "upstream/tls_context.h"
@@ -95,7 +96,10 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
   }
 
-  auto& openai = rt->providers_.emplace_back(std::make_unique<providers::OpenAIProvider>());
+  const providers::Provider* openai =
+      rt->providers_.emplace_back(std::make_unique<providers::OpenAIProvider>()).get();
+  const providers::Provider* anthropic =
+      rt->providers_.emplace_back(std::make_unique<providers::AnthropicProvider>()).get();
 
   for (const config::ModelConfig& model : config.models) {
     const bool passthrough = model.alias == rt->options_.passthrough_alias;
@@ -114,12 +118,6 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
                                 "] (" + dc.provider + "/" + dc.model + ")";
       if (pc == nullptr) {
         result.errors.push_back(where + ": unknown provider");
-        continue;
-      }
-      if (pc->kind != config::ProviderKind::kOpenAI) {
-        result.warnings.push_back(where + ": provider kind '" +
-                                  std::string(config::to_string(pc->kind)) +
-                                  "' is not served yet; deployment skipped");
         continue;
       }
       if (pc->keys_unavailable) {
@@ -144,7 +142,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
         DeploymentStatsOptions stats_options;
         stats_options.ewma_alpha = model.routing.ewma_alpha;
         auto made = std::make_unique<Deployment>(name, model.policy.circuit_breaker, stats_options);
-        made->provider = openai.get();
+        made->provider = pc->kind == config::ProviderKind::kAnthropic ? anthropic : openai;
         made->target.origin = endpoint->origin;
         made->target.base_path = endpoint->target == "/" ? "" : endpoint->target;
         if (!pc->api_keys.empty()) {

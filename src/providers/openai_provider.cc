@@ -127,9 +127,9 @@ TokenUsage read_openai_usage(const json::object& body) {
   return usage;
 }
 
-upstream::UpstreamRequest OpenAIProvider::encode(const EncodeInput& input,
-                                                 const ProviderTarget& target) const {
-  upstream::UpstreamRequest request;
+EncodeResult OpenAIProvider::encode(const EncodeInput& input, const ProviderTarget& target) const {
+  EncodeResult result;
+  upstream::UpstreamRequest& request = result.request;
   request.method = "POST";
   request.origin = target.origin;
   request.target = target.base_path;
@@ -149,7 +149,7 @@ upstream::UpstreamRequest OpenAIProvider::encode(const EncodeInput& input,
   json::object body = *input.body;
   body["model"] = input.upstream_model;
   request.body = json::serialize(body);
-  return request;
+  return result;
 }
 
 DecodeResult OpenAIProvider::decode(Operation operation,
@@ -174,7 +174,7 @@ DecodeResult OpenAIProvider::decode(Operation operation,
   return result;
 }
 
-std::unique_ptr<StreamDecoder> OpenAIProvider::stream_decoder(Operation /*operation*/) const {
+std::unique_ptr<StreamDecoder> OpenAIProvider::stream_decoder(const EncodeInput& /*input*/) const {
   return std::make_unique<OpenAIStreamDecoder>();
 }
 

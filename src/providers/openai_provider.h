@@ -21,15 +21,14 @@ class OpenAIProvider final : public Provider {
   // POST {base_path}/chat/completions or {base_path}/embeddings, JSON body with `model`
   // replaced; `Authorization: Bearer <key>` (or the client's header, if the target forwards
   // it); the target's extra headers last, so a configured header may override ours.
-  upstream::UpstreamRequest encode(const EncodeInput& input,
-                                   const ProviderTarget& target) const override;
+  EncodeResult encode(const EncodeInput& input, const ProviderTarget& target) const override;
 
   // Chat: a JSON object with a `choices` array; embeddings: a JSON object with a `data`
   // array. Usage from `usage.prompt_tokens` / `usage.completion_tokens` when present.
   DecodeResult decode(Operation operation,
                       const upstream::UpstreamResponse& response) const override;
 
-  std::unique_ptr<StreamDecoder> stream_decoder(Operation operation) const override;
+  std::unique_ptr<StreamDecoder> stream_decoder(const EncodeInput& input) const override;
 
   // The body as is when it already is {"error": {...}}; otherwise an OpenAI-shaped error
   // naming the upstream status (an HTML page from a proxy is not passed on).

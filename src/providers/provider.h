@@ -53,11 +53,24 @@ struct EncodeInput {
   std::string_view client_authorization;  // the client's Authorization header, or ""
 };
 
+// What encode() made: the request, or why the client's request cannot go to this provider
+// (a parameter it cannot express). `error_body` is then the OpenAI-shaped 400 body to answer
+// with; the attempt counts as the client's bad request, so it is neither retried nor held
+// against the deployment.
+struct EncodeResult {
+  upstream::UpstreamRequest request;
+  std::optional<std::string> error_body;
+  std::string detail;  // why, for logs (names the parameter; never content)
+};
+
 // What decode() found in a complete 2xx response.
 struct DecodeResult {
   std::optional<ErrorKind> error;  // nullopt iff the body is what the operation returns
   std::string detail;              // why not, for logs (never body content)
   TokenUsage usage;
+  // The body to send the client instead of the upstream's: a provider that speaks another
+  // format returns its translation here; nullopt = relay the upstream's body as is.
+  std::optional<std::string> body;
 };
 
 // Relays one streamed answer. feed() takes body bytes as they arrive and appends to `out` the
@@ -88,17 +101,17 @@ class Provider {
   // "openai", "anthropic".
   virtual std::string_view kind() const = 0;
 
-  // The request for one attempt on `target`.
-  virtual upstream::UpstreamRequest encode(const EncodeInput& input,
-                                           const ProviderTarget& target) const = 0;
+  // The request for one attempt on `target`, or the 400 the client gets instead.
+  virtual EncodeResult encode(const EncodeInput& input, const ProviderTarget& target) const = 0;
 
   // Checks a complete 2xx response: a body that is not what `operation` returns is
   // kMalformedResponse. Extracts usage.
   virtual DecodeResult decode(Operation operation,
                               const upstream::UpstreamResponse& response) const = 0;
 
-  // The relay for a streamed answer.
-  virtual std::unique_ptr<StreamDecoder> stream_decoder(Operation operation) const = 0;
+  // The relay for a streamed answer to `input` (which says, e.g., whether the client asked for
+  // a usage chunk).
+  virtual std::unique_ptr<StreamDecoder> stream_decoder(const EncodeInput& input) const = 0;
 
   // The client-facing error body for an upstream error response that is relayed as is (a
   // client's bad request): OpenAI-shaped JSON, translated if the provider speaks another shape.

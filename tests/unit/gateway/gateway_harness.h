@@ -172,24 +172,28 @@ class GatewayHarness {
   std::thread thread_;
 };
 
-// An upstream that answers every request with one fixed response and counts the requests and
-// the Authorization headers it saw: for statuses the mock does not produce (400, 401).
+// An upstream that answers every request with one fixed response and records what it was sent:
+// for statuses the mock does not produce (400, 401) and for APIs it does not speak (Anthropic).
 class StubUpstream {
  public:
-  StubUpstream(int status, std::string body) {
+  StubUpstream(int status, std::string body, std::string content_type = "application/json") {
     server::HttpServerOptions options;
     options.threads = 1;
     server_ = std::make_unique<server::HttpServer>(
         options,
-        [this, status, body](const server::HttpRequest& request,
-                             server::Responder& responder) -> boost::asio::awaitable<void> {
+        [this, status, body, content_type](
+            const server::HttpRequest& request,
+            server::Responder& responder) -> boost::asio::awaitable<void> {
           {
             std::lock_guard lock(mu_);
             ++calls_;
             last_authorization_ = std::string(request[http::field::authorization]);
+            last_api_key_ = std::string(request["x-api-key"]);
+            last_target_ = std::string(request.target());
+            last_body_ = request.body();
           }
           server::HttpResponse response{static_cast<http::status>(status), 11};
-          response.set(http::field::content_type, "application/json");
+          response.set(http::field::content_type, content_type);
           response.body() = body;
           co_await responder.send(std::move(response));
         });
@@ -209,11 +213,26 @@ class StubUpstream {
     std::lock_guard lock(mu_);
     return last_authorization_;
   }
+  std::string last_api_key() const {
+    std::lock_guard lock(mu_);
+    return last_api_key_;
+  }
+  std::string last_target() const {
+    std::lock_guard lock(mu_);
+    return last_target_;
+  }
+  std::string last_body() const {
+    std::lock_guard lock(mu_);
+    return last_body_;
+  }
 
  private:
   mutable std::mutex mu_;
   int calls_ = 0;
   std::string last_authorization_;
+  std::string last_api_key_;
+  std::string last_target_;
+  std::string last_body_;
   std::unique_ptr<server::HttpServer> server_;
   std::thread thread_;
 };

@@ -85,7 +85,7 @@ TEST(QuickConfigTest, DemoWithAnOpenAIKeyRoutesToOpenAI) {
   EXPECT_EQ(loaded.config->providers[0].api_keys[0].key, "sk-real");
 }
 
-TEST(RuntimeBuildTest, SharesDeploymentsAcrossAliasesAndSkipsWhatCannotBeServed) {
+TEST(RuntimeBuildTest, SharesDeploymentsAcrossAliasesAndServesEveryKind) {
   ManualClock clock;
   auto runtime = testing::build_runtime(R"(
 providers:
@@ -102,10 +102,13 @@ models:
 )",
                                         clock);
   ASSERT_TRUE(runtime);
-  ASSERT_EQ(runtime->deployments().size(), 1u);  // a/m1, shared by x and y
+  ASSERT_EQ(runtime->deployments().size(), 2u);  // a/m1 shared by x and y; c/claude by x and z
   EXPECT_EQ(runtime->find("x")->deployments[0], runtime->find("y")->deployments[0]);
-  EXPECT_EQ(runtime->find("z"), nullptr);  // anthropic is not served yet
-  EXPECT_TRUE(runtime->find("y")->fallbacks.empty());
+  EXPECT_EQ(runtime->find("x")->deployments[1], runtime->find("z")->deployments[0]);
+  EXPECT_EQ(runtime->find("x")->deployments[0]->provider->kind(), "openai");
+  EXPECT_EQ(runtime->find("z")->deployments[0]->provider->kind(), "anthropic");
+  ASSERT_EQ(runtime->find("y")->fallbacks.size(), 1u);
+  EXPECT_EQ(runtime->find("y")->fallbacks[0], runtime->find("z"));
   EXPECT_EQ(runtime->resolve("nope"), nullptr);
 }
 

@@ -31,7 +31,7 @@ TEST(OpenAIProviderTest, EncodesChatWithUpstreamModelAndCredentials) {
   EncodeInput input;
   input.body = &body;
   input.upstream_model = "gpt-4o-mini-2024";
-  const upstream::UpstreamRequest r = provider.encode(input, target());
+  const upstream::UpstreamRequest r = provider.encode(input, target()).request;
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.target, "/v1/chat/completions");
   EXPECT_EQ(r.origin.port, 9000);
@@ -56,13 +56,13 @@ TEST(OpenAIProviderTest, EncodesEmbeddingsAndStreams) {
   input.upstream_model = "text-embedding-3-small";
   ProviderTarget t = target();
   t.base_path = "";
-  EXPECT_EQ(provider.encode(input, t).target, "/embeddings");
+  EXPECT_EQ(provider.encode(input, t).request.target, "/embeddings");
 
   const json::object chat = chat_body();
   input.operation = Operation::kChatCompletions;
   input.body = &chat;
   input.stream = true;
-  const upstream::UpstreamRequest r = provider.encode(input, target());
+  const upstream::UpstreamRequest r = provider.encode(input, target()).request;
   EXPECT_EQ(r.headers.value("accept"), "text/event-stream");
   // The gateway does not add stream_options: the client's output shape stays its own.
   EXPECT_FALSE(json::parse(r.body).as_object().contains("stream_options"));
@@ -77,11 +77,11 @@ TEST(OpenAIProviderTest, ForwardsClientKeyOnlyWithoutOwnKey) {
   input.client_authorization = "Bearer sk-client";
   ProviderTarget t = target();
   t.forward_client_key = true;
-  EXPECT_EQ(provider.encode(input, t).headers.value("authorization"), "Bearer sk-test-key");
+  EXPECT_EQ(provider.encode(input, t).request.headers.value("authorization"), "Bearer sk-test-key");
   t.api_key.clear();
-  EXPECT_EQ(provider.encode(input, t).headers.value("authorization"), "Bearer sk-client");
+  EXPECT_EQ(provider.encode(input, t).request.headers.value("authorization"), "Bearer sk-client");
   t.forward_client_key = false;
-  EXPECT_FALSE(provider.encode(input, t).headers.contains("authorization"));
+  EXPECT_FALSE(provider.encode(input, t).request.headers.contains("authorization"));
 }
 
 TEST(OpenAIProviderTest, ConfiguredHeadersOverrideOurs) {
@@ -92,7 +92,7 @@ TEST(OpenAIProviderTest, ConfiguredHeadersOverrideOurs) {
   input.upstream_model = "m";
   ProviderTarget t = target();
   t.headers = {{"OpenAI-Organization", "org-1"}, {"Authorization", "Bearer other"}};
-  const upstream::UpstreamRequest r = provider.encode(input, t);
+  const upstream::UpstreamRequest r = provider.encode(input, t).request;
   EXPECT_EQ(r.headers.value("openai-organization"), "org-1");
   EXPECT_EQ(r.headers.value("authorization"), "Bearer other");
 }
@@ -131,7 +131,7 @@ TEST(OpenAIProviderTest, DecodeChecksShapeAndReadsUsage) {
 
 TEST(OpenAIProviderTest, StreamDecoderRelaysCompleteEventsOnly) {
   const OpenAIProvider provider;
-  auto decoder = provider.stream_decoder(Operation::kChatCompletions);
+  auto decoder = provider.stream_decoder(EncodeInput{});
   std::string out;
   StreamDecoder::Step step =
       decoder->feed("data: {\"choices\":[{\"delta\":{}}]}\n\ndata: {\"ch", out);
@@ -156,7 +156,7 @@ TEST(OpenAIProviderTest, StreamDecoderRelaysCompleteEventsOnly) {
 
 TEST(OpenAIProviderTest, StreamDecoderKeepsEventNamesAndMultilineData) {
   const OpenAIProvider provider;
-  auto decoder = provider.stream_decoder(Operation::kChatCompletions);
+  auto decoder = provider.stream_decoder(EncodeInput{});
   std::string out;
   decoder->feed("event: ping\ndata: a\ndata: b\n\n", out);
   EXPECT_EQ(out, "event: ping\ndata: a\ndata: b\n\n");
@@ -165,7 +165,7 @@ TEST(OpenAIProviderTest, StreamDecoderKeepsEventNamesAndMultilineData) {
 
 TEST(OpenAIProviderTest, StreamDecoderNoticesUpstreamErrorEvents) {
   const OpenAIProvider provider;
-  auto decoder = provider.stream_decoder(Operation::kChatCompletions);
+  auto decoder = provider.stream_decoder(EncodeInput{});
   std::string out;
   const StreamDecoder::Step step =
       decoder->feed("data: {\"error\":{\"message\":\"overloaded\"}}\n\n", out);
