@@ -90,6 +90,17 @@ bool RequestRun::acquire_retry_slot(const Alias& alias) {
   return true;
 }
 
+RequestRun::FallbackMove RequestRun::retry_on_fallback(ErrorKind cause) {
+  if (!next_fallback()) {
+    return FallbackMove::kNone;
+  }
+  if (!acquire_retry_slot(segment_->alias)) {
+    return FallbackMove::kNoBudget;
+  }
+  parts_.observer.on_retry(request_.model, cause);
+  return FallbackMove::kMoved;
+}
+
 void RequestRun::release_retry_slot() {
   if (retry_slot_ != nullptr) {
     retry_slot_->retry_finished();
@@ -239,12 +250,12 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
       const Alias* larger = segment_->alias.context_window_fallback;
       pending_.assign(larger->fallbacks.begin(), larger->fallbacks.end());
       pending_.push_front(larger);
-      if (next_fallback()) {
-        if (!acquire_retry_slot(segment_->alias)) {
-          co_await give_up(GiveUpReason::kBudgetExhausted);
-          co_return;
-        }
-        parts_.observer.on_retry(request_.model, kind);
+      const FallbackMove move = retry_on_fallback(kind);
+      if (move == FallbackMove::kNoBudget) {
+        co_await give_up(GiveUpReason::kBudgetExhausted);
+        co_return;
+      }
+      if (move == FallbackMove::kMoved) {
         want = CandidatePicker::Want::kFirst;
         continue;
       }
@@ -255,12 +266,13 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
         segment_->retry.on_attempt(attempt.outcome, attempt.pushback, now, alternative);
     if (decision.action == RetryDecision::Action::kGiveUp) {
       retry_after_ = decision.retry_after;
-      if (walks_on(decision.reason) && next_fallback()) {
-        if (!acquire_retry_slot(segment_->alias)) {
-          co_await give_up(GiveUpReason::kBudgetExhausted);
-          co_return;
-        }
-        parts_.observer.on_retry(request_.model, kind);
+      const FallbackMove move =
+          walks_on(decision.reason) ? retry_on_fallback(kind) : FallbackMove::kNone;
+      if (move == FallbackMove::kNoBudget) {
+        co_await give_up(GiveUpReason::kBudgetExhausted);
+        co_return;
+      }
+      if (move == FallbackMove::kMoved) {
         want = CandidatePicker::Want::kFirst;
         continue;
       }

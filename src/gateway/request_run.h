@@ -68,6 +68,10 @@ class RequestRun {
   bool next_fallback();
   // A fallback alias's first attempt is a retry of the request: it needs a budget slot.
   bool acquire_retry_slot(const Alias& alias);
+  // After a failure of kind `cause`: moves to the next fallback alias, taking a retry slot and
+  // counting the retry (kMoved); kNone if no fallback is left; kNoBudget if the budget refuses.
+  enum class FallbackMove : unsigned char { kMoved, kNone, kNoBudget };
+  FallbackMove retry_on_fallback(ErrorKind cause);
   void release_retry_slot();
 
   boost::asio::awaitable<bool> wait(Duration delay);

@@ -152,6 +152,19 @@ asio::awaitable<bool> MockService::play_failure(Outcome outcome, const FaultProf
   co_return true;
 }
 
+FaultPlanner::Decision MockService::decide(const HttpRequest& request, const std::string& model,
+                                           bool has_tools, std::string_view endpoint,
+                                           RandomSource& random) {
+  FaultPlanner::Decision decision = planner_.next(model, random);
+  if ((decision.outcome == Outcome::kMalformedToolCall ||
+       decision.outcome == Outcome::kInvalidToolArgs) &&
+      !has_tools) {
+    decision.outcome = Outcome::kOk;  // no tool call to break (none offered, or a vector)
+  }
+  stats_.record(key_fingerprint(api_key_header(request)), model, endpoint, decision.outcome);
+  return decision;
+}
+
 asio::awaitable<void> MockService::chat(const HttpRequest& request, Responder& responder) {
   ChatCall call;
   if (std::optional<ApiError> error = decode_openai_chat(request.body(), &call)) {
@@ -159,14 +172,10 @@ asio::awaitable<void> MockService::chat(const HttpRequest& request, Responder& r
     co_return;
   }
   RandomSource& random = random_for(responder.worker_index());
-  const FaultPlanner::Decision decision = planner_.next(call.model, random);
+  const FaultPlanner::Decision decision =
+      decide(request, call.model, !call.tools.empty(), "chat.completions", random);
   const FaultProfile& profile = decision.profile();
-  Outcome outcome = decision.outcome;
-  if ((outcome == Outcome::kMalformedToolCall || outcome == Outcome::kInvalidToolArgs) &&
-      call.tools.empty()) {
-    outcome = Outcome::kOk;  // no tool call to break
-  }
-  stats_.record(key_fingerprint(api_key_header(request)), call.model, "chat.completions", outcome);
+  const Outcome outcome = decision.outcome;
   const Duration latency = profile.latency.sample(random);
   ErrorContext context{call.model, approx_prompt_tokens(call), decision.config->context_window,
                        request_id(random)};
@@ -242,13 +251,10 @@ asio::awaitable<void> MockService::embeddings(const HttpRequest& request, Respon
     co_return;
   }
   RandomSource& random = random_for(responder.worker_index());
-  const FaultPlanner::Decision decision = planner_.next(call.model, random);
+  const FaultPlanner::Decision decision =
+      decide(request, call.model, /*has_tools=*/false, "embeddings", random);
   const FaultProfile& profile = decision.profile();
-  Outcome outcome = decision.outcome;
-  if (outcome == Outcome::kMalformedToolCall || outcome == Outcome::kInvalidToolArgs) {
-    outcome = Outcome::kOk;  // nothing to break in a vector
-  }
-  stats_.record(key_fingerprint(api_key_header(request)), call.model, "embeddings", outcome);
+  const Outcome outcome = decision.outcome;
   Duration latency = profile.latency.sample(random);
   ErrorContext context{call.model, call.prompt_tokens, decision.config->context_window,
                        request_id(random)};

@@ -58,6 +58,10 @@ class MockService {
                                    server::Responder& responder);
   asio::awaitable<void> control(const server::HttpRequest& request, server::Responder& responder,
                                 std::string_view path);
+  // The next outcome for a call to `model` on `endpoint`, counted in the stats. A tool fault
+  // with no tool call to break (no tools offered, or embeddings) becomes an ordinary answer.
+  FaultPlanner::Decision decide(const server::HttpRequest& request, const std::string& model,
+                                bool has_tools, std::string_view endpoint, RandomSource& random);
   // Plays an outcome that is not an answer (error status, hang, reset). False if `outcome`
   // produces an answer, which is then the caller's job; true when the request is done.
   asio::awaitable<bool> play_failure(Outcome outcome, const FaultProfile& profile,

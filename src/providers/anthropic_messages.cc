@@ -430,8 +430,10 @@ std::optional<std::string> to_openai_error_body(std::string_view anthropic_body)
   if (ec || !parsed.is_object()) {
     return std::nullopt;
   }
+  // Anthropic's envelope says "type": "error"; an OpenAI-shaped body has no such field.
   const json::value* error = parsed.get_object().if_contains("error");
-  if (error == nullptr || !error->is_object()) {
+  if (string_or_empty(parsed.get_object(), "type") != "error" || error == nullptr ||
+      !error->is_object()) {
     return std::nullopt;
   }
   const std::string_view type = string_or_empty(error->get_object(), "type");

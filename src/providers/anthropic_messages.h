@@ -56,7 +56,8 @@ std::optional<boost::json::object> to_openai_completion(const boost::json::objec
                                                         int64_t created);
 
 // An OpenAI-shaped error body ({"error": {message, type, param, code}}) for an Anthropic error
-// body ({"type": "error", "error": {"type", "message"}}); nullopt if it is not one. Types map
+// body ({"type": "error", "error": {"type", "message"}}); nullopt if it is not one (an
+// OpenAI-shaped body, which has no top-level "type", included). Types map
 // to OpenAI's: invalid_request_error and not_found_error -> invalid_request_error,
 // authentication_error / permission_error -> authentication_error / permission_error,
 // rate_limit_error -> rate_limit_error, overloaded_error and api_error -> server_error.

@@ -7,6 +7,7 @@
 
 #include "providers/anthropic_messages.h"
 #include "providers/anthropic_stream.h"
+#include "providers/openai_provider.h"
 
 namespace sheepdog::providers {
 namespace {
@@ -20,19 +21,14 @@ int64_t unix_now() {
       .count();
 }
 
-std::string openai_error(std::string message, std::string_view type, std::string_view param,
-                         std::string_view code) {
+// The OpenAI-shaped 400 body for a request this provider cannot express.
+std::string unsupported(std::string message, std::string_view param) {
   json::object error;
   error["message"] = std::move(message);
-  error["type"] = type;
-  error["param"] = param.empty() ? json::value(nullptr) : json::value(param);
-  error["code"] = code.empty() ? json::value(nullptr) : json::value(code);
+  error["type"] = "invalid_request_error";
+  error["param"] = param;
+  error["code"] = "unsupported_parameter";
   return json::serialize(json::object{{"error", std::move(error)}});
-}
-
-// A 400 for a request this provider cannot express.
-std::string unsupported(std::string message, std::string_view param) {
-  return openai_error(std::move(message), "invalid_request_error", param, "unsupported_parameter");
 }
 
 bool wants_usage(const json::object* body) {
@@ -116,16 +112,10 @@ std::unique_ptr<StreamDecoder> AnthropicProvider::stream_decoder(const EncodeInp
 
 std::string AnthropicProvider::relay_error_body(const upstream::UpstreamResponse& response) const {
   if (std::optional<std::string> translated = to_openai_error_body(response.body)) {
-    boost::system::error_code ec;
-    const json::value parsed = json::parse(response.body, ec);
-    // Our own 400 from encode() is OpenAI-shaped already (no Anthropic "type": "error").
-    const bool anthropic =
-        !ec && parsed.is_object() && parsed.get_object().if_contains("type") != nullptr;
-    return anthropic ? *translated : response.body;
+    return *translated;
   }
-  return openai_error("The upstream answered with HTTP status " + std::to_string(response.status) +
-                          " and no error body we recognise.",
-                      response.status >= 500 ? "server_error" : "invalid_request_error", "", "");
+  // Our own 400 from encode() is OpenAI-shaped already; anything else gets a generic error.
+  return relay_openai_error_body(response);
 }
 
 }  // namespace sheepdog::providers

@@ -32,8 +32,9 @@ class AnthropicProvider final : public Provider {
   // client asked with stream_options.include_usage.
   std::unique_ptr<StreamDecoder> stream_decoder(const EncodeInput& input) const override;
 
-  // Anthropic's {"type":"error","error":{...}} as an OpenAI error; an OpenAI-shaped body (our
-  // own 400 from encode()) as is; anything else a generic error naming the status.
+  // Anthropic's {"type":"error","error":{...}} as an OpenAI error; otherwise as
+  // relay_openai_error_body (our own 400 from encode() as is, anything else a generic error
+  // naming the status).
   std::string relay_error_body(const upstream::UpstreamResponse& response) const override;
 };
 

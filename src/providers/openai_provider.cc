@@ -179,6 +179,10 @@ std::unique_ptr<StreamDecoder> OpenAIProvider::stream_decoder(const EncodeInput&
 }
 
 std::string OpenAIProvider::relay_error_body(const upstream::UpstreamResponse& response) const {
+  return relay_openai_error_body(response);
+}
+
+std::string relay_openai_error_body(const upstream::UpstreamResponse& response) {
   boost::system::error_code ec;
   json::value parsed = json::parse(response.body, ec);
   if (!ec && parsed.is_object()) {

@@ -35,6 +35,10 @@ class OpenAIProvider final : public Provider {
   std::string relay_error_body(const upstream::UpstreamResponse& response) const override;
 };
 
+// OpenAIProvider::relay_error_body, for other providers whose error answers may already be
+// OpenAI-shaped (their own 400s, or an upstream that speaks both).
+std::string relay_openai_error_body(const upstream::UpstreamResponse& response);
+
 // Reads OpenAI's `usage` object ({"prompt_tokens", "completion_tokens"}); unreported if
 // `usage` is absent, null or not an object. Exposed for tests and other OpenAI-shaped decoders.
 TokenUsage read_openai_usage(const boost::json::object& body);

@@ -69,6 +69,23 @@ struct Plan {
   std::optional<Duration> first_byte;  // head deadline, counted from the request being written
 };
 
+// The plan of one exchange started now: the attempt deadline counts from now, the connect
+// deadline lies within it; a stream stops after the head, which has its own first-byte limit.
+Plan make_plan(asio::any_io_executor executor, ConnectionPool& pool, asio::ssl::context& tls,
+               const ClientOptions& options, const RequestTimeouts& timeouts, bool stream) {
+  const IoDeadline start = IoClock::now();
+  const IoDeadline attempt_deadline = start + timeouts.attempt;
+  return Plan{executor,
+              pool,
+              tls,
+              options,
+              attempt_deadline,
+              std::min(attempt_deadline, start + timeouts.connect),
+              timeouts.connect,
+              /*head_only=*/stream,
+              stream ? std::optional<Duration>(timeouts.first_byte) : std::nullopt};
+}
+
 template <typename Body>
 struct Exchange {
   PoolLease lease;
@@ -219,17 +236,7 @@ asio::awaitable<ResponseStream> UpstreamClient::open_stream(const UpstreamReques
 
 asio::awaitable<UpstreamResponse> UpstreamClient::send_impl(const UpstreamRequest& request,
                                                             RequestTimeouts timeouts) {
-  const IoDeadline start = IoClock::now();
-  const IoDeadline attempt_deadline = start + timeouts.attempt;
-  const Plan plan{executor_,
-                  pool_,
-                  tls_,
-                  options_,
-                  attempt_deadline,
-                  std::min(attempt_deadline, start + timeouts.connect),
-                  timeouts.connect,
-                  /*head_only=*/false,
-                  std::nullopt};
+  const Plan plan = make_plan(executor_, pool_, tls_, options_, timeouts, /*stream=*/false);
   const WireRequest wire = make_wire_request(request, options_.user_agent);
   Exchange<http::string_body> ex = co_await exchange<http::string_body>(plan, request, wire);
   if (!ex.result.ok()) {
@@ -248,17 +255,7 @@ asio::awaitable<UpstreamResponse> UpstreamClient::send_impl(const UpstreamReques
 
 asio::awaitable<ResponseStream> UpstreamClient::open_stream_impl(const UpstreamRequest& request,
                                                                  RequestTimeouts timeouts) {
-  const IoDeadline start = IoClock::now();
-  const IoDeadline attempt_deadline = start + timeouts.attempt;
-  const Plan plan{executor_,
-                  pool_,
-                  tls_,
-                  options_,
-                  attempt_deadline,
-                  std::min(attempt_deadline, start + timeouts.connect),
-                  timeouts.connect,
-                  /*head_only=*/true,
-                  timeouts.first_byte};
+  const Plan plan = make_plan(executor_, pool_, tls_, options_, timeouts, /*stream=*/true);
   const WireRequest wire = make_wire_request(request, options_.user_agent);
   Exchange<http::buffer_body> ex = co_await exchange<http::buffer_body>(plan, request, wire);
   if (!ex.result.ok()) {
@@ -272,7 +269,7 @@ asio::awaitable<ResponseStream> UpstreamClient::open_stream_impl(const UpstreamR
   state->parser = std::move(ex.parser);
   state->chunk_size = std::max<size_t>(options_.stream_chunk_bytes, 1);
   state->chunk = std::make_unique<char[]>(state->chunk_size);
-  state->attempt_deadline = attempt_deadline;
+  state->attempt_deadline = plan.attempt_deadline;
   state->first_byte_deadline = ex.first_byte_deadline;
   state->between_chunks = timeouts.between_chunks;
   if (state->parser->is_done()) {
