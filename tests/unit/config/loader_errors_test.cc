@@ -96,6 +96,16 @@ TEST(ConfigErrorsTest, BadDurationAndByteSize) {
                 "such as 250ms, 30s, 2m or 1h (a bare number is seconds)"}));
 }
 
+TEST(ConfigErrorsTest, UpstreamConnectionLimitMustBePositive) {
+  const std::vector<Diagnostic> errors = errors_of(std::string(R"(server:
+  upstream_max_connections: 0
+)") + kProviders + "  m: {deployments: [{provider: openai, model: x}]}\n");
+  EXPECT_EQ(printed(errors),
+            (std::vector<std::string>{
+                "t.yaml:2:29: server.upstream_max_connections: out of range: 0; expected an "
+                "integer in [1, 1000000]"}));
+}
+
 TEST(ConfigErrorsTest, CombinationIsBlamedOnTheFieldSetLast) {
   // The default policy is fine alone; the model's override makes attempt > total.
   const std::vector<Diagnostic> errors = errors_of(std::string(R"(policies:
