@@ -3,6 +3,7 @@
 // official SDKs raise their usual classes:
 //
 //   rate_limited                        429 (+ retry-after)          RateLimitError
+//   every API key at its limit          429 (+ retry-after: when the first key frees up)
 //   overloaded, quota_exhausted,        503 (+ retry-after)          InternalServerError
 //   every breaker open
 //   timeout, deadline                   504                          InternalServerError

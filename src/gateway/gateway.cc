@@ -61,7 +61,7 @@ asio::awaitable<void> Gateway::handle(GatewayRequest request, ClientSink& sink) 
 }
 
 std::string Gateway::render_metrics() {
-  runtime_->refresh_breaker_gauges();
+  runtime_->refresh_gauges();
   return render_prometheus(runtime_->registry());
 }
 

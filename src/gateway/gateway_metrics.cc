@@ -49,7 +49,21 @@ GatewayMetrics::GatewayMetrics(MetricsRegistry& registry)
                                    {"deployment"})),
       breaker_transitions(registry.counter("sheepdog_breaker_transitions_total",
                                            "Circuit breaker state changes per deployment.",
-                                           {"deployment", "from", "to"})) {}
+                                           {"deployment", "from", "to"})),
+      key_requests(registry.counter("sheepdog_key_requests_total",
+                                    "Upstream attempts per provider API key (a fingerprint).",
+                                    {"provider", "key"})),
+      key_cool_downs(registry.counter("sheepdog_key_cool_downs_total",
+                                      "Times a provider refused an API key (429) and it was "
+                                      "rested.",
+                                      {"provider", "key"})),
+      key_cooling(registry.gauge("sheepdog_key_cooling",
+                                 "1 while a provider API key is resting after a 429, else 0.",
+                                 {"provider", "key"})),
+      key_waits(registry.counter("sheepdog_key_waits_total",
+                                 "Requests that found every API key of a provider at its limit, "
+                                 "by what followed: waited (for a key to free up) or refused.",
+                                 {"provider", "outcome"})) {}
 
 double GatewayMetrics::state_value(BreakerState state) {
   switch (state) {

@@ -18,6 +18,13 @@
 //   sheepdog_in_flight_requests                           requests being handled now
 //   sheepdog_breaker_state{deployment}                    0 closed, 1 open, 2 half-open
 //   sheepdog_breaker_transitions_total{deployment,from,to}
+//   sheepdog_key_requests_total{provider,key}             attempts sent with each API key
+//   sheepdog_key_cool_downs_total{provider,key}           429s that rested a key
+//   sheepdog_key_cooling{provider,key}                    1 while the key rests (set on scrape)
+//   sheepdog_key_waits_total{provider,outcome}            requests that found every key at its
+//                                                         limit: "waited" or "refused"
+//
+// Keys are labelled by their fingerprint (core/key_fingerprint.h), never the key.
 //
 // Thread-safe: every member is a registry family (see telemetry/metrics.h).
 #pragma once
@@ -45,6 +52,10 @@ struct GatewayMetrics {
   GaugeFamily& in_flight;
   GaugeFamily& breaker_state;
   CounterFamily& breaker_transitions;
+  CounterFamily& key_requests;
+  CounterFamily& key_cool_downs;
+  GaugeFamily& key_cooling;
+  CounterFamily& key_waits;
 
   // The gauge value for a breaker state: 0 closed, 1 open, 2 half-open.
   static double state_value(BreakerState state);

@@ -37,6 +37,9 @@ void Observer::on_attempt(const AttemptRecord& r) {
       .ms("latency_ms", r.latency)
       .ms("backoff_ms", r.backoff)
       .flag("stream", r.stream);
+  if (!r.key_id.empty()) {
+    fields.str("key_id", r.key_id);
+  }
   if (!r.detail.empty()) {
     fields.str("detail", r.detail);
   }

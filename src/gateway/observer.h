@@ -30,6 +30,7 @@ struct AttemptRecord {
   Duration backoff{};              // the wait before this attempt
   bool stream = false;
   std::string_view detail;  // transport or decode problem (no content)
+  std::string_view key_id;  // the API key's fingerprint, "" if no pool key was used
 };
 
 struct RequestRecord {

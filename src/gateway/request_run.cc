@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "gateway/stream_relay.h"
+#include "gateway/token_estimate.h"
 
 namespace sheepdog::gateway {
 namespace {
@@ -108,10 +109,71 @@ void RequestRun::release_retry_slot() {
   }
 }
 
+int64_t RequestRun::estimated_tokens() {
+  if (!estimated_tokens_) {
+    estimated_tokens_ = estimate_request_tokens(request_.operation, request_.body);
+  }
+  return *estimated_tokens_;
+}
+
+asio::awaitable<RequestRun::KeyStep> RequestRun::on_no_key(Deployment& deployment, size_t index,
+                                                           CandidatePicker::Want& want) {
+  TimePoint now = clock_.now();
+  // Admitted by the breaker but never called: a neutral record frees a half-open probe slot.
+  deployment.breaker.record(AttemptOutcome::failure(ErrorKind::kCancelled), now);
+  if (segment_->picker.has_alternative(now)) {
+    segment_->picker.exclude(index);
+    want = CandidatePicker::Want::kNext;
+    co_return KeyStep::kContinue;
+  }
+  ProviderKeys& keys = *deployment.keys;
+  const std::optional<TimePoint> free_at = keys.pool().next_available(estimated_tokens(), now);
+  if (free_at && *free_at < segment_->retry.deadline()) {
+    keys.count_wait(true);
+    const Duration delay = std::max(Duration::zero(), *free_at - now);
+    const bool waited = co_await wait(delay);
+    if (!waited) {
+      finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+      co_return KeyStep::kDone;
+    }
+    record_.backoff += delay;
+    pending_backoff_ += delay;
+    want = CandidatePicker::Want::kSame;
+    co_return KeyStep::kContinue;
+  }
+  keys.count_wait(false);
+  deployment_ = deployment.name;
+  now = clock_.now();
+  retry_after_ = free_at ? std::optional(*free_at - now) : std::nullopt;
+  std::string detail =
+      free_at ? "every API key of provider '" + keys.provider() + "' is at its limit"
+              : "the request's estimated " + std::to_string(estimated_tokens()) +
+                    " tokens exceed the tokens-per-minute limit of every API key of provider '" +
+                    keys.provider() + "'";
+  last_ = AttemptFailure{ErrorKind::kRateLimited, deployment.name, deployment.provider, false,
+                         upstream::UpstreamResponse{}, std::move(detail)};
+  const FallbackMove move = retry_on_fallback(ErrorKind::kRateLimited);
+  if (move == FallbackMove::kMoved) {
+    want = CandidatePicker::Want::kFirst;
+    co_return KeyStep::kContinue;
+  }
+  co_await give_up(move == FallbackMove::kNoBudget ? GiveUpReason::kBudgetExhausted
+                                                   : GiveUpReason::kKeysExhausted);
+  co_return KeyStep::kDone;
+}
+
 asio::awaitable<bool> RequestRun::wait(Duration delay) {
   asio::steady_timer timer(parts_.io, delay);
   auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   co_return !ec && !sink_.client_gone();
+}
+
+void RequestRun::correct_key_charge(Deployment& deployment, const providers::TokenUsage& usage) {
+  if (key_ && deployment.keys != nullptr && usage.reported) {
+    deployment.keys->pool().record_usage(*key_, estimated_tokens(),
+                                         usage.prompt_tokens + usage.completion_tokens,
+                                         clock_.now());
+  }
 }
 
 ResponseHead RequestRun::head(int status) const {
@@ -138,6 +200,9 @@ void RequestRun::record_attempt(const AttemptResult& attempt, const Deployment& 
   r.backoff = pending_backoff_;
   r.stream = request_.stream;
   r.detail = attempt.detail;
+  if (key_ && deployment.keys != nullptr) {
+    r.key_id = deployment.keys->pool().fingerprint(*key_);
+  }
   parts_.observer.on_attempt(r);
 }
 
@@ -201,6 +266,20 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
     }
 
     Deployment& deployment = *segment_->alias.deployments[*picked];
+    key_.reset();
+    if (deployment.keys != nullptr) {
+      key_ = deployment.keys->acquire(estimated_tokens(), now);
+      if (!key_) {
+        const KeyStep step = co_await on_no_key(deployment, *picked, want);
+        if (step == KeyStep::kDone) {
+          co_return;
+        }
+        continue;
+      }
+      input.api_key = deployment.keys->pool().key(*key_);
+    } else {
+      input.api_key = {};
+    }
     deployment_ = deployment.name;
     const Duration attempt_timeout = segment_->retry.attempt_timeout(now);
     const Duration first_token = segment_->alias.policy.first_token_timeout;
@@ -229,20 +308,33 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
     }
 
     const ErrorKind kind = *attempt.outcome.error;
-    deployment.breaker.record(attempt.outcome, now);
+    // A refused key is that key's limit, not the deployment's health: the key rests (and the
+    // pool keeps requests off it), so neither the breaker nor the retry budget counts it.
+    const bool key_refused = key_ && ProviderKeys::rests_key(kind);
+    deployment.breaker.record(
+        key_refused ? AttemptOutcome::failure(ErrorKind::kCancelled) : attempt.outcome, now);
     deployment.stats.on_failure();
-    segment_->alias.budget.record_failure();
+    if (!key_refused) {
+      segment_->alias.budget.record_failure();
+    }
     release_retry_slot();
     record_attempt(attempt, deployment, kind);
     pending_backoff_ = Duration::zero();
-    last_ =
-        AttemptFailure{kind,
-                       deployment.name,
-                       deployment.provider,
-                       deployment.target.api_key.empty() && deployment.target.forward_client_key &&
-                           !request_.client_authorization.empty(),
-                       std::move(attempt.response),
-                       std::move(attempt.detail)};
+    last_ = AttemptFailure{kind,
+                           deployment.name,
+                           deployment.provider,
+                           deployment.keys == nullptr && deployment.target.api_key.empty() &&
+                               deployment.target.forward_client_key &&
+                               !request_.client_authorization.empty(),
+                           std::move(attempt.response),
+                           std::move(attempt.detail)};
+
+    // A refused key rests; if another has room now, the deployment is retried with it at once.
+    bool rotate = false;
+    if (key_refused) {
+      deployment.keys->rest(*key_, kind, attempt.pushback, now);
+      rotate = deployment.keys->pool().next_available(estimated_tokens(), now) == now;
+    }
 
     // Too long for this model: only a larger one helps, so go there directly.
     if (kind == ErrorKind::kContextLengthExceeded &&
@@ -262,8 +354,14 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
     }
 
     const bool alternative = segment_->picker.has_alternative(now);
-    const RetryDecision decision =
-        segment_->retry.on_attempt(attempt.outcome, attempt.pushback, now, alternative);
+    RetryDecision decision = segment_->retry.on_attempt(
+        attempt.outcome, rotate ? std::nullopt : attempt.pushback, now, alternative || rotate);
+    if (rotate && decision.reason != GiveUpReason::kMaxAttempts &&
+        decision.reason != GiveUpReason::kDeadline) {
+      decision.action = RetryDecision::Action::kRetrySame;
+      decision.delay = Duration::zero();
+      decision.reason = GiveUpReason::kNone;
+    }
     if (decision.action == RetryDecision::Action::kGiveUp) {
       retry_after_ = decision.retry_after;
       const FallbackMove move =
@@ -279,7 +377,7 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
       co_await give_up(decision.reason);
       co_return;
     }
-    if (segment_->policy.disposition_for(kind) == Disposition::kFallBack) {
+    if (!rotate && segment_->policy.disposition_for(kind) == Disposition::kFallBack) {
       segment_->picker.exclude(*picked);
     }
     if (!acquire_retry_slot(segment_->alias)) {
@@ -310,6 +408,7 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
     release_retry_slot();
     record_attempt(attempt, deployment, std::nullopt);
     record_.usage = attempt.usage;
+    correct_key_charge(deployment, attempt.usage);
     ResponseHead h = head(attempt.response.status);
     const std::string_view type = attempt.response.headers.value("content-type");
     h.add("content-type", type.empty() ? "application/json" : std::string(type));
@@ -338,6 +437,7 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
   record_.upstream += relay.upstream;
   record_.client_write += relay.client_write;
   record_.usage = relay.usage;
+  correct_key_charge(deployment, relay.usage);
   const TimePoint now = clock_.now();
   std::optional<ErrorKind> error;
   if (relay.failure) {

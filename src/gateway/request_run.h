@@ -17,6 +17,13 @@
 // deployment's breaker admits a call and no fallback is left: 503 with retry-after until the
 // first breaker half-opens.
 //
+// Provider API keys (deployment.keys): each attempt takes a key with room for the request's
+// estimated tokens (gateway/token_estimate.h). A 429 rests that key (provider_keys.h) and, when
+// another key has room now, the next attempt goes at once to the same deployment with it: the
+// deployment is fine, only that key was refused. When no key of a deployment has room, another
+// deployment of the alias is tried; for the last one the request waits for a key if one frees
+// up before the deadline, else walks to a fallback alias, else gets 429 with retry-after.
+//
 // The loop never retries after the client has received a response head.
 #pragma once
 
@@ -74,10 +81,19 @@ class RequestRun {
   FallbackMove retry_on_fallback(ErrorKind cause);
   void release_retry_slot();
 
+  // No key of `deployment` (the picked candidate `index`) has room: try another candidate,
+  // else wait for a key within the deadline, else a fallback alias, else answer 429.
+  enum class KeyStep : unsigned char { kContinue, kDone };
+  boost::asio::awaitable<KeyStep> on_no_key(Deployment& deployment, size_t index,
+                                            CandidatePicker::Want& want);
+  int64_t estimated_tokens();
+
   boost::asio::awaitable<bool> wait(Duration delay);
   boost::asio::awaitable<void> answer_success(AttemptResult& attempt, Deployment& deployment);
   boost::asio::awaitable<void> give_up(GiveUpReason reason);
   void finish(std::optional<ErrorKind> error, GiveUpReason reason, int status);
+  // The answer reported `usage`: the key's up-front TPM charge becomes the actual count.
+  void correct_key_charge(Deployment& deployment, const providers::TokenUsage& usage);
   void record_attempt(const AttemptResult& attempt, const Deployment& deployment,
                       std::optional<ErrorKind> error);
   ResponseHead head(int status) const;
@@ -97,6 +113,8 @@ class RequestRun {
   std::optional<Duration> retry_after_;
   std::optional<TimePoint> earliest_reopen_;
   Duration pending_backoff_{};  // the wait before the next attempt (for its log line)
+  std::optional<int64_t> estimated_tokens_;  // computed on first use (key pools only)
+  std::optional<size_t> key_;                // the pool key of the running attempt
   bool started_ = false;
   bool finished_ = false;
   RequestRecord record_;

@@ -145,9 +145,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
         made->provider = pc->kind == config::ProviderKind::kAnthropic ? anthropic : openai;
         made->target.origin = endpoint->origin;
         made->target.base_path = endpoint->target == "/" ? "" : endpoint->target;
-        if (!pc->api_keys.empty()) {
-          made->target.api_key = pc->api_keys.front().key;
-        }
+        made->keys = rt->keys_for(*pc);
         made->target.forward_client_key =
             contains(rt->options_.forward_client_key_providers, pc->name);
         made->target.headers = pc->headers;
@@ -234,10 +232,27 @@ const Alias* Runtime::resolve(std::string_view model, bool* passthrough) const {
   return use_passthrough ? passthrough_ : alias;
 }
 
-void Runtime::refresh_breaker_gauges() {
+ProviderKeys* Runtime::keys_for(const config::ProviderConfig& provider) {
+  if (provider.api_keys.empty()) {
+    return nullptr;
+  }
+  for (const auto& keys : keys_) {
+    if (keys->provider() == provider.name) {
+      return keys.get();
+    }
+  }
+  return keys_.emplace_back(std::make_unique<ProviderKeys>(provider.name, provider.api_keys,
+                                                           metrics_))
+      .get();
+}
+
+void Runtime::refresh_gauges() {
   const TimePoint now = clock_.now();
   for (const auto& d : deployments_) {
     metrics_.breaker_state.with({d->name}).set(GatewayMetrics::state_value(d->breaker.state(now)));
+  }
+  for (const auto& keys : keys_) {
+    keys->refresh_gauges(now);
   }
 }
 

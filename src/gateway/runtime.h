@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "gateway/gateway_metrics.h"
+#include "gateway/provider_keys.h"
 #include "providers/provider.h"
 #include "resilience/circuit_breaker.h"
 #include "resilience/retry_budget.h"
@@ -37,7 +38,10 @@ struct Deployment {
 
   const std::string name;  // "provider/model" (passthrough: "provider/*")
   const providers::Provider* provider = nullptr;
-  providers::ProviderTarget target;
+  // Its credentials' limits and rests: the provider's key pool, shared with the provider's
+  // other deployments; null when the provider has no api_keys (no key, or the client's own).
+  ProviderKeys* keys = nullptr;
+  providers::ProviderTarget target;  // target.api_key is unused when `keys` is set
   std::string upstream_model;  // empty: the client's model name is passed through
   Duration connect_timeout = seconds(5);
   CircuitBreaker breaker;
@@ -112,12 +116,14 @@ class Runtime {
   StructuredLogger* logger() const { return options_.logger; }
   const RuntimeOptions& options() const { return options_; }
 
-  // Sets each deployment's breaker gauge to its state now (open breakers turn half-open
-  // lazily, so a scrape refreshes them first).
-  void refresh_breaker_gauges();
+  // Sets each deployment's breaker gauge and each key's cooling gauge to its state now (open
+  // breakers turn half-open and keys end their rest lazily, so a scrape refreshes them first).
+  void refresh_gauges();
 
  private:
   Runtime(RuntimeOptions options, const Clock& clock);
+  // The key pool of `provider`, made on first use; null if it has no api_keys.
+  ProviderKeys* keys_for(const config::ProviderConfig& provider);
 
   RuntimeOptions options_;
   const Clock& clock_;
@@ -126,6 +132,7 @@ class Runtime {
   MetricsRegistry registry_;
   GatewayMetrics metrics_;
   std::vector<std::unique_ptr<providers::Provider>> providers_;
+  std::vector<std::unique_ptr<ProviderKeys>> keys_;  // one per provider with api_keys
   std::vector<std::unique_ptr<Deployment>> deployments_;
   std::vector<std::unique_ptr<Alias>> aliases_;
   const Alias* passthrough_ = nullptr;

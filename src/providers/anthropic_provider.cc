@@ -71,8 +71,9 @@ EncodeResult AnthropicProvider::encode(const EncodeInput& input,
   if (input.stream) {
     request.headers.add("Accept", "text/event-stream");
   }
-  if (!target.api_key.empty()) {
-    request.headers.add("x-api-key", target.api_key);
+  const std::string_view api_key = input.api_key.empty() ? target.api_key : input.api_key;
+  if (!api_key.empty()) {
+    request.headers.add("x-api-key", std::string(api_key));
   }
   request.headers.add("anthropic-version", std::string(kApiVersion));
   for (const auto& [name, value] : target.headers) {

@@ -138,8 +138,9 @@ EncodeResult OpenAIProvider::encode(const EncodeInput& input, const ProviderTarg
   if (input.stream) {
     request.headers.add("Accept", "text/event-stream");
   }
-  if (!target.api_key.empty()) {
-    request.headers.add("Authorization", "Bearer " + target.api_key);
+  const std::string_view api_key = input.api_key.empty() ? target.api_key : input.api_key;
+  if (!api_key.empty()) {
+    request.headers.add("Authorization", "Bearer " + std::string(api_key));
   } else if (target.forward_client_key && !input.client_authorization.empty()) {
     request.headers.add("Authorization", std::string(input.client_authorization));
   }

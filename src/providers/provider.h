@@ -51,6 +51,8 @@ struct EncodeInput {
   std::string_view upstream_model;            // replaces the client's `model`
   bool stream = false;
   std::string_view client_authorization;  // the client's Authorization header, or ""
+  // The key for this attempt, taken from the provider's key pool; "" = target.api_key.
+  std::string_view api_key;
 };
 
 // What encode() made: the request, or why the client's request cannot go to this provider

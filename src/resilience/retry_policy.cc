@@ -70,6 +70,8 @@ std::string_view to_string(GiveUpReason reason) {
       return "budget_exhausted";
     case GiveUpReason::kAllCircuitsOpen:
       return "all_circuits_open";
+    case GiveUpReason::kKeysExhausted:
+      return "keys_exhausted";
   }
   return "none";
 }

@@ -55,6 +55,7 @@ enum class GiveUpReason : unsigned char {
   kNoAlternative,    // the kind says fall back, but there is nowhere left to go
   kBudgetExhausted,  // the shared retry budget refused (set by the caller)
   kAllCircuitsOpen,  // every candidate's breaker is open (set by the caller)
+  kKeysExhausted,    // every API key of the candidates is at its limit past the deadline (caller)
 };
 std::string_view to_string(GiveUpReason reason);
 

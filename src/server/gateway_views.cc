@@ -24,6 +24,26 @@ bool listed(const gateway::Runtime& runtime, const gateway::Alias& alias) {
   return alias.name != runtime.options().passthrough_alias;
 }
 
+// The provider's keys by fingerprint, with their limits, the sliding minute's use and rests.
+std::string keys_json(const gateway::ProviderKeys& keys, TimePoint now) {
+  std::string out = "[";
+  bool first = true;
+  for (const KeyPool::KeyState& key : keys.pool().snapshot(now)) {
+    out += first ? "{" : ",{";
+    first = false;
+    out += fmt::format(
+        R"("key":{},"provider":{},"cooling":{},"cooling_ms":{:.1f},"rpm_limit":{},)"
+        R"("tpm_limit":{},"requests_last_minute":{:.1f},"tokens_last_minute":{:.1f},)"
+        R"("cool_downs":{}}})",
+        json::serialize(json::string(key.fingerprint)),
+        json::serialize(json::string(keys.provider())),
+        key.cooling_for > Duration::zero() ? "true" : "false", to_ms(key.cooling_for), key.rpm,
+        key.tpm, key.requests_in_window, key.tokens_in_window, key.cool_downs);
+  }
+  out += "]";
+  return out;
+}
+
 }  // namespace
 
 std::string models_json(const gateway::Runtime& runtime) {
@@ -73,10 +93,14 @@ std::string deployments_json(const gateway::Runtime& runtime, TimePoint now) {
       out += fmt::format(R"("open_for_ms":{:.1f},)", to_ms(deployment->breaker.open_until() - now));
     }
     out += fmt::format(R"("requests":{},"errors":{},"error_rate":{:.4f},"mean_latency_ms":{:.3f},)"
-                       R"("p95_latency_ms":{:.3f},"ewma_latency_ms":{:.3f},"in_flight":{}}})",
+                       R"("p95_latency_ms":{:.3f},"ewma_latency_ms":{:.3f},"in_flight":{})",
                        stats.requests, stats.errors, stats.error_rate(), stats.window_mean_ms,
                        stats.window_p95_ms, stats.measured() ? stats.ewma_latency_ms : 0.0,
                        stats.in_flight);
+    if (deployment->keys != nullptr) {
+      out += R"(,"keys":)" + keys_json(*deployment->keys, now);
+    }
+    out += "}";
   }
   out += "]}";
   return out;

@@ -29,7 +29,7 @@
 
 namespace sheepdog::sim {
 
-inline constexpr size_t kGiveUpReasonCount = 8;  // GiveUpReason kNone..kAllCircuitsOpen
+inline constexpr size_t kGiveUpReasonCount = 9;  // GiveUpReason kNone..kKeysExhausted
 
 inline constexpr Duration kRecoveryWindow = seconds(1);
 inline constexpr Duration kRecoveryStep = milliseconds(100);
