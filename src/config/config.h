@@ -18,6 +18,16 @@
 namespace sheepdog::config {
 
 // `server:`: the client-facing HTTP listener.
+// `server.idempotency:` how requests carrying an Idempotency-Key header are remembered.
+struct IdempotencyConfig {
+  Duration ttl = seconds(3600);  // how long an answer is replayed for its key
+  // How long an execution may hold its key before a duplicate may run again (a stuck or
+  // crashed one must not block the key forever); longer than any request's total timeout.
+  Duration in_progress_timeout = seconds(600);
+  // Answers (or recorded streams) larger than this are not kept: a repeat executes again.
+  uint64_t max_response_bytes = 1024 * 1024;
+};
+
 struct ServerConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 = any free port
@@ -33,6 +43,7 @@ struct ServerConfig {
   Duration drain_timeout = seconds(15);
   // Bearer keys clients must present; empty = no authentication.
   std::vector<std::string> api_keys;
+  IdempotencyConfig idempotency;
 };
 
 enum class ProviderKind : unsigned char {

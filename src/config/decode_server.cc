@@ -6,10 +6,31 @@
 namespace sheepdog::config::internal {
 namespace {
 
-constexpr std::array<std::string_view, 10> kServerKeys = {
+constexpr std::array<std::string_view, 11> kServerKeys = {
     "host",           "port",         "threads",         "max_body_bytes",
     "header_timeout", "idle_timeout", "max_connections", "upstream_max_connections",
-    "drain_timeout",  "api_keys"};
+    "drain_timeout",  "api_keys",     "idempotency"};
+constexpr std::array<std::string_view, 3> kIdempotencyKeys = {"ttl", "in_progress_timeout",
+                                                              "max_response_bytes"};
+
+void decode_idempotency(Decoder& d, const YAML::Node& node, IdempotencyConfig& out) {
+  const std::string path = "server.idempotency";
+  if (!d.expect_map(node, path, "of idempotency settings")) {
+    return;
+  }
+  d.check_keys(node, path, kIdempotencyKeys);
+  if (auto v = d.duration(Decoder::get(node, "ttl"), join_path(path, "ttl"), false)) {
+    out.ttl = *v;
+  }
+  if (auto v = d.duration(Decoder::get(node, "in_progress_timeout"),
+                          join_path(path, "in_progress_timeout"), false)) {
+    out.in_progress_timeout = *v;
+  }
+  if (auto v = d.byte_size(Decoder::get(node, "max_response_bytes"),
+                           join_path(path, "max_response_bytes"), 1)) {
+    out.max_response_bytes = *v;
+  }
+}
 
 }  // namespace
 
@@ -80,6 +101,7 @@ ServerConfig decode_server(Decoder& d, const YAML::Node& node) {
               "authentication)");
     }
   }
+  decode_idempotency(d, at("idempotency"), server.idempotency);
   return server;
 }
 

@@ -32,6 +32,8 @@ struct GatewayRequest {
   // Looks up a request header by lower-case name, "" if absent (sticky-by-header routing).
   // May be empty.
   std::function<std::string_view(std::string_view)> header;
+  // The client's Idempotency-Key header, "" if none (see gateway/idempotent_run.h).
+  std::string idempotency_key;
 };
 
 // The status line and headers of an answer.

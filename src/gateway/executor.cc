@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "gateway/error_mapping.h"
+#include "gateway/idempotent_run.h"
 #include "gateway/request_run.h"
 
 namespace sheepdog::gateway {
@@ -79,8 +80,21 @@ asio::awaitable<void> Executor::run(GatewayRequest& request, ClientSink& sink) {
     co_await sink.send(std::move(head), std::move(body));
     co_return;
   }
-  RequestRun run(ThreadParts{runtime_, io_, client_, random_, observer_}, request, sink);
-  co_await run.run(*alias);
+  const ThreadParts parts{runtime_, io_, client_, random_, observer_};
+  if (request.idempotency_key.empty()) {
+    RequestRun run(parts, request, sink);
+    co_await run.run(*alias);
+    co_return;
+  }
+  const std::function<asio::awaitable<void>(ClientSink&)> execute =
+      [&parts, &request, alias](ClientSink& recorder) -> asio::awaitable<void> {
+    RequestRun run(parts, request, recorder);
+    co_await run.run(*alias);
+  };
+  IdempotencyContext context{runtime_.idempotency(), runtime_.clock(),
+                             runtime_.server().idempotency.max_response_bytes,
+                             runtime_.metrics().idempotent_requests};
+  co_await run_idempotent(context, io_, request, sink, execute);
 }
 
 }  // namespace sheepdog::gateway

@@ -63,7 +63,12 @@ GatewayMetrics::GatewayMetrics(MetricsRegistry& registry)
       key_waits(registry.counter("sheepdog_key_waits_total",
                                  "Requests that found every API key of a provider at its limit, "
                                  "by what followed: waited (for a key to free up) or refused.",
-                                 {"provider", "outcome"})) {}
+                                 {"provider", "outcome"})),
+      idempotent_requests(registry.counter(
+          "sheepdog_idempotent_requests_total",
+          "Requests carrying an Idempotency-Key, by what happened: executed, replayed (a stored "
+          "answer), waited (for a concurrent duplicate, then replayed) or conflict (422).",
+          {"outcome"})) {}
 
 double GatewayMetrics::state_value(BreakerState state) {
   switch (state) {

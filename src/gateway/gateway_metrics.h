@@ -23,6 +23,8 @@
 //   sheepdog_key_cooling{provider,key}                    1 while the key rests (set on scrape)
 //   sheepdog_key_waits_total{provider,outcome}            requests that found every key at its
 //                                                         limit: "waited" or "refused"
+//   sheepdog_idempotent_requests_total{outcome}           requests with an Idempotency-Key:
+//                                                         executed, replayed, waited, conflict
 //
 // Keys are labelled by their fingerprint (core/key_fingerprint.h), never the key.
 //
@@ -56,6 +58,7 @@ struct GatewayMetrics {
   CounterFamily& key_cool_downs;
   GaugeFamily& key_cooling;
   CounterFamily& key_waits;
+  CounterFamily& idempotent_requests;
 
   // The gauge value for a breaker state: 0 closed, 1 open, 2 half-open.
   static double state_value(BreakerState state);

@@ -70,6 +70,8 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
   BuildResult result;
   std::unique_ptr<Runtime> rt(new Runtime(std::move(options), clock));
   rt->server_ = config.server;
+  rt->idempotency_ = std::make_unique<MemoryIdempotencyStore>(
+      config.server.idempotency.ttl, config.server.idempotency.in_progress_timeout);
 
   // One TLS context for every upstream: the CA files of all providers are trusted together.
   upstream::TlsOptions tls_options;

@@ -26,6 +26,7 @@
 #include "resilience/retry_budget.h"
 #include "routing/deployment_stats.h"
 #include "routing/router.h"
+#include "state/idempotency_store.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 
@@ -111,6 +112,8 @@ class Runtime {
   const config::ServerConfig& server() const { return server_; }
   const Clock& clock() const { return clock_; }
   boost::asio::ssl::context& tls() { return tls_; }
+  // Answers of requests with an Idempotency-Key (server.idempotency).
+  IdempotencyStore& idempotency() { return *idempotency_; }
   MetricsRegistry& registry() { return registry_; }
   GatewayMetrics& metrics() { return metrics_; }
   StructuredLogger* logger() const { return options_.logger; }
@@ -133,6 +136,7 @@ class Runtime {
   GatewayMetrics metrics_;
   std::vector<std::unique_ptr<providers::Provider>> providers_;
   std::vector<std::unique_ptr<ProviderKeys>> keys_;  // one per provider with api_keys
+  std::unique_ptr<IdempotencyStore> idempotency_;
   std::vector<std::unique_ptr<Deployment>> deployments_;
   std::vector<std::unique_ptr<Alias>> aliases_;
   const Alias* passthrough_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "gateway/idempotent_run.h"
 #include "server/gateway_validation.h"
 #include "server/gateway_views.h"
 #include "telemetry/prometheus.h"
@@ -185,7 +186,17 @@ class GatewayRoutes {
     if (const ApiError* error = std::get_if<ApiError>(&checked)) {
       return api_error(http::status::bad_request, *error, request_id);
     }
+    const std::string_view idempotency_key = request["idempotency-key"];
+    if (request.find("idempotency-key") != request.end() &&
+        !gateway::valid_idempotency_key(idempotency_key)) {
+      return api_error(http::status::bad_request,
+                       {"The Idempotency-Key header must be 1 to 255 visible ASCII characters "
+                        "(no spaces); a UUID is a good choice.",
+                        "invalid_request_error", "Idempotency-Key", "invalid_idempotency_key"},
+                       request_id);
+    }
     call = std::move(std::get<gateway::GatewayRequest>(checked));
+    call.idempotency_key = std::string(idempotency_key);
     call.request_id = std::move(request_id);
     call.client_authorization = std::string(authorization);
     call.header = [&request](std::string_view name) { return request[name]; };

@@ -106,6 +106,19 @@ TEST(ConfigErrorsTest, UpstreamConnectionLimitMustBePositive) {
                 "integer in [1, 1000000]"}));
 }
 
+TEST(ConfigErrorsTest, IdempotencySettingsAreChecked) {
+  const std::vector<Diagnostic> errors = errors_of(std::string(R"(server:
+  idempotency: {ttl: 0, max_respons_bytes: 1MiB}
+)") + kProviders + "  m: {deployments: [{provider: openai, model: x}]}\n");
+  ASSERT_EQ(errors.size(), 2u) << ::testing::PrintToString(printed(errors));
+  const std::vector<std::string> lines = printed(errors);
+  EXPECT_NE(lines[0].find("server.idempotency"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("server.idempotency"), std::string::npos) << lines[1];
+  const std::string all = lines[0] + lines[1];
+  EXPECT_NE(all.find("max_response_bytes"), std::string::npos) << all;  // did you mean
+  EXPECT_NE(all.find("ttl: out of range: 0;"), std::string::npos) << all;
+}
+
 TEST(ConfigErrorsTest, CombinationIsBlamedOnTheFieldSetLast) {
   // The default policy is fine alone; the model's override makes attempt > total.
   const std::vector<Diagnostic> errors = errors_of(std::string(R"(policies:

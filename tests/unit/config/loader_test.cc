@@ -23,6 +23,7 @@ constexpr char kComplete[] = R"(server:
   upstream_max_connections: 96
   drain_timeout: 0
   api_keys: ["${CFGTEST_MASTER}", "${CFGTEST_UNSET}"]
+  idempotency: {ttl: 10m, in_progress_timeout: 2m, max_response_bytes: 256KiB}
 providers:
   openai:
     kind: openai
@@ -127,6 +128,9 @@ TEST_F(ConfigLoaderTest, ServerFields) {
   EXPECT_EQ(s.upstream_max_connections, 96);
   EXPECT_EQ(s.drain_timeout, Duration::zero());
   EXPECT_EQ(s.api_keys, std::vector<std::string>{"sk-master"});  // the unset one was dropped
+  EXPECT_EQ(s.idempotency.ttl, minutes(10));
+  EXPECT_EQ(s.idempotency.in_progress_timeout, minutes(2));
+  EXPECT_EQ(s.idempotency.max_response_bytes, 256u * 1024);
 }
 
 TEST_F(ConfigLoaderTest, ProviderFields) {
@@ -166,7 +170,7 @@ TEST_F(ConfigLoaderTest, DroppedKeysAreWarnings) {
   EXPECT_EQ(config.warnings[0].to_warning_string(),
             "complete.yaml:11:35: warning: server.api_keys[1]: environment variable "
             "'CFGTEST_UNSET' is not set; key dropped");
-  EXPECT_EQ(config.warnings[1].line, 19);
+  EXPECT_EQ(config.warnings[1].line, 20);
   EXPECT_EQ(config.warnings[1].path, "providers.openai.api_keys[2]");
 }
 

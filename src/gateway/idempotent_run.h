@@ -1,0 +1,53 @@
+// Idempotency keys at the gateway: a request with an `Idempotency-Key` header runs upstream at
+// most once per key within the store's TTL (state/idempotency_store.h decides):
+//
+//   first          runs as usual; its answer is recorded on the way to the client and stored
+//   repeat         gets the stored answer: status, headers and body (a streamed answer is
+//                  replayed as the same events), plus `x-sheepdog-idempotent-replay: true`
+//   concurrent     a repeat that arrives while the first still runs waits for it (polling the
+//                  store every kPollInterval), then replays its answer, or runs itself if the
+//                  first gave up without one
+//   different body the same key with another request body: 422, nothing runs
+//
+// Keys are scoped by the client's Authorization header, so two tenants using the same key
+// never see each other's answers. What is stored: answers the client should see again
+// (2xx, and 4xx other than 408, 409 and 429: the same request would get the same verdict).
+// What is not, so that the client's retry runs again: a 429 or 5xx (the client retries those
+// because they may succeed next time), a stream that did not end with [DONE], an answer the
+// client did not receive, and answers larger than max_response_bytes.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/clock.h"
+#include "gateway/client_sink.h"
+#include "gateway/gateway_metrics.h"
+#include "state/idempotency_store.h"
+
+namespace sheepdog::gateway {
+
+struct IdempotencyContext {
+  IdempotencyStore& store;
+  const Clock& clock;
+  uint64_t max_response_bytes = 0;
+  // sheepdog_idempotent_requests_total{outcome}: executed, replayed, waited (a concurrent
+  // duplicate that waited for the first and replayed its answer), conflict.
+  CounterFamily& outcomes;
+};
+
+inline constexpr Duration kIdempotencyPollInterval = milliseconds(20);
+
+// The header value is usable: 1 to 255 visible ASCII characters (Stripe's limit).
+bool valid_idempotency_key(std::string_view key);
+
+// Runs `execute` (which answers the sink it is given) under `request.idempotency_key`.
+// REQUIRES: !request.idempotency_key.empty().
+boost::asio::awaitable<void> run_idempotent(
+    IdempotencyContext context, boost::asio::any_io_executor io, const GatewayRequest& request,
+    ClientSink& sink, const std::function<boost::asio::awaitable<void>(ClientSink&)>& execute);
+
+}  // namespace sheepdog::gateway
