@@ -79,14 +79,14 @@ ErrorAnswer map_give_up(const AttemptFailure* last, const GiveUpContext& context
                         "' is temporarily unavailable (circuit breakers open); retry later.",
                     "server_error", "circuit_open");
   } else if (context.reason == GiveUpReason::kKeysExhausted) {
-    const std::string when =
-        context.retry_after
-            ? "; the first frees up in " + fmt::format("{:.1f}", to_seconds(*context.retry_after)) +
-                  " s, after the request's deadline"
-            : "";
-    result = answer(429, "Model '" + model + "' is rate limited by the gateway: " + last->detail +
-                             when + ".",
-                    "rate_limit_error", "rate_limit_exceeded");
+    const std::string when = context.retry_after
+                                 ? "; the first frees up in " +
+                                       fmt::format("{:.1f}", to_seconds(*context.retry_after)) +
+                                       " s, after the request's deadline"
+                                 : "";
+    result = answer(
+        429, "Model '" + model + "' is rate limited by the gateway: " + last->detail + when + ".",
+        "rate_limit_error", "rate_limit_exceeded");
   } else if (context.reason == GiveUpReason::kDeadline && last->kind != ErrorKind::kBadRequest) {
     result =
         answer(504,

@@ -150,7 +150,7 @@ asio::awaitable<RequestRun::KeyStep> RequestRun::on_no_key(Deployment& deploymen
               : "the request's estimated " + std::to_string(estimated_tokens()) +
                     " tokens exceed the tokens-per-minute limit of every API key of provider '" +
                     keys.provider() + "'";
-  last_ = AttemptFailure{ErrorKind::kRateLimited, deployment.name, deployment.provider, false,
+  last_ = AttemptFailure{ErrorKind::kRateLimited,      deployment.name,  deployment.provider, false,
                          upstream::UpstreamResponse{}, std::move(detail)};
   const FallbackMove move = retry_on_fallback(ErrorKind::kRateLimited);
   if (move == FallbackMove::kMoved) {
@@ -170,9 +170,8 @@ asio::awaitable<bool> RequestRun::wait(Duration delay) {
 
 void RequestRun::correct_key_charge(Deployment& deployment, const providers::TokenUsage& usage) {
   if (key_ && deployment.keys != nullptr && usage.reported) {
-    deployment.keys->pool().record_usage(*key_, estimated_tokens(),
-                                         usage.prompt_tokens + usage.completion_tokens,
-                                         clock_.now());
+    deployment.keys->pool().record_usage(
+        *key_, estimated_tokens(), usage.prompt_tokens + usage.completion_tokens, clock_.now());
   }
 }
 

@@ -112,7 +112,7 @@ class RequestRun {
   std::string deployment_;  // answered or tried last
   std::optional<Duration> retry_after_;
   std::optional<TimePoint> earliest_reopen_;
-  Duration pending_backoff_{};  // the wait before the next attempt (for its log line)
+  Duration pending_backoff_{};               // the wait before the next attempt (for its log line)
   std::optional<int64_t> estimated_tokens_;  // computed on first use (key pools only)
   std::optional<size_t> key_;                // the pool key of the running attempt
   bool started_ = false;

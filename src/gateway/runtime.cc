@@ -243,8 +243,8 @@ ProviderKeys* Runtime::keys_for(const config::ProviderConfig& provider) {
       return keys.get();
     }
   }
-  return keys_.emplace_back(std::make_unique<ProviderKeys>(provider.name, provider.api_keys,
-                                                           metrics_))
+  return keys_
+      .emplace_back(std::make_unique<ProviderKeys>(provider.name, provider.api_keys, metrics_))
       .get();
 }
 

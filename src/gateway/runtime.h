@@ -43,7 +43,7 @@ struct Deployment {
   // other deployments; null when the provider has no api_keys (no key, or the client's own).
   ProviderKeys* keys = nullptr;
   providers::ProviderTarget target;  // target.api_key is unused when `keys` is set
-  std::string upstream_model;  // empty: the client's model name is passed through
+  std::string upstream_model;        // empty: the client's model name is passed through
   Duration connect_timeout = seconds(5);
   CircuitBreaker breaker;
   DeploymentStats stats;

@@ -3,8 +3,10 @@
 #include <boost/beast/http/field.hpp>
 
 #include "gateway/idempotent_run.h"
+#include "providers/anthropic_inbound.h"
 #include "server/gateway_validation.h"
 #include "server/gateway_views.h"
+#include "server/messages_endpoint.h"
 #include "telemetry/prometheus.h"
 
 namespace sheepdog::server {
@@ -41,7 +43,17 @@ class ResponderSink final : public gateway::ClientSink {
   Responder& responder_;
 };
 
-enum class Route { kChat, kEmbeddings, kModels, kModel, kHealth, kDeployments, kMetrics, kNone };
+enum class Route {
+  kChat,
+  kEmbeddings,
+  kMessages,
+  kModels,
+  kModel,
+  kHealth,
+  kDeployments,
+  kMetrics,
+  kNone
+};
 
 Route route_of(std::string_view path) {
   if (path == "/v1/chat/completions" || path == "/chat/completions") {
@@ -49,6 +61,9 @@ Route route_of(std::string_view path) {
   }
   if (path == "/v1/embeddings" || path == "/embeddings") {
     return Route::kEmbeddings;
+  }
+  if (path == "/v1/messages") {
+    return Route::kMessages;
   }
   if (path == "/v1/models" || path == "/models") {
     return Route::kModels;
@@ -85,6 +100,14 @@ HttpResponse api_error(http::status status, const ApiError& error, const std::st
   return response;
 }
 
+// An error for an Anthropic client (POST /v1/messages): Anthropic's envelope and header names.
+HttpResponse messages_error(int status, std::string body, const std::string& request_id) {
+  HttpResponse response = text_response(static_cast<http::status>(status), std::move(body),
+                                        "application/json", request_id);
+  response.set("request-id", request_id);
+  return response;
+}
+
 // Responses are built by plain functions and sent from a named local: GCC 12 mishandles
 // temporaries that live across a co_await in the same full-expression.
 class GatewayRoutes {
@@ -114,6 +137,11 @@ class GatewayRoutes {
       co_return;
     }
     ResponderSink sink(responder);
+    if (route == Route::kMessages) {
+      AnthropicMessagesSink anthropic(sink, call.model);
+      co_await executor->execute(std::move(call), anthropic);
+      co_return;
+    }
     co_await executor->execute(std::move(call), sink);
   }
 
@@ -125,11 +153,12 @@ class GatewayRoutes {
       return error_response(http::status::not_found,
                             {"Unknown request URL: " + std::string(request.method_string()) + " " +
                                  std::string(path) +
-                                 ". The gateway serves /v1/chat/completions, /v1/embeddings "
-                                 "and /v1/models.",
+                                 ". The gateway serves /v1/chat/completions, /v1/embeddings, "
+                                 "/v1/messages and /v1/models.",
                              "invalid_request_error", std::nullopt, "unknown_url"});
     }
-    const bool post_route = route == Route::kChat || route == Route::kEmbeddings;
+    const bool post_route =
+        route == Route::kChat || route == Route::kEmbeddings || route == Route::kMessages;
     const http::verb wanted = post_route ? http::verb::post : http::verb::get;
     if (request.method() != wanted) {
       HttpResponse response = error_response(
@@ -159,8 +188,19 @@ class GatewayRoutes {
   std::optional<HttpResponse> prepare_call(const HttpRequest& request, Route route,
                                            std::string_view path, std::string request_id,
                                            gateway::GatewayRequest& call) const {
-    const std::string_view authorization = request[http::field::authorization];
+    std::string authorization(request[http::field::authorization]);
+    if (route == Route::kMessages && authorization.empty() && !request["x-api-key"].empty()) {
+      authorization = "Bearer " + std::string(request["x-api-key"]);  // the Anthropic SDK's way
+    }
     if (!authorized(authorization, gateway_.runtime().server().api_keys)) {
+      if (route == Route::kMessages) {
+        return messages_error(
+            401,
+            providers::anthropic_error_body(
+                "authentication_error",
+                authorization.empty() ? "x-api-key header is required" : "invalid x-api-key"),
+            request_id);
+      }
       return api_error(
           http::status::unauthorized,
           {authorization.empty() ? "You didn't provide an API key. Send it in the Authorization "
@@ -181,24 +221,40 @@ class GatewayRoutes {
       }
       return text_response(http::status::ok, std::move(body), "application/json", request_id);
     }
-    ValidationResult checked = route == Route::kChat ? validate_chat_request(request.body())
-                                                     : validate_embeddings_request(request.body());
-    if (const ApiError* error = std::get_if<ApiError>(&checked)) {
-      return api_error(http::status::bad_request, *error, request_id);
-    }
     const std::string_view idempotency_key = request["idempotency-key"];
-    if (request.find("idempotency-key") != request.end() &&
-        !gateway::valid_idempotency_key(idempotency_key)) {
-      return api_error(http::status::bad_request,
-                       {"The Idempotency-Key header must be 1 to 255 visible ASCII characters "
-                        "(no spaces); a UUID is a good choice.",
-                        "invalid_request_error", "Idempotency-Key", "invalid_idempotency_key"},
-                       request_id);
+    const bool bad_key = request.find("idempotency-key") != request.end() &&
+                         !gateway::valid_idempotency_key(idempotency_key);
+    constexpr std::string_view kBadKey =
+        "The Idempotency-Key header must be 1 to 255 visible ASCII characters (no spaces); a "
+        "UUID is a good choice.";
+    if (route == Route::kMessages) {
+      auto checked = validate_messages_request(request.body());
+      if (const MessagesError* error = std::get_if<MessagesError>(&checked)) {
+        return messages_error(error->status, error->body, request_id);
+      }
+      if (bad_key) {
+        return messages_error(
+            400, providers::anthropic_error_body("invalid_request_error", kBadKey), request_id);
+      }
+      call = std::move(std::get<gateway::GatewayRequest>(checked));
+    } else {
+      ValidationResult checked = route == Route::kChat
+                                     ? validate_chat_request(request.body())
+                                     : validate_embeddings_request(request.body());
+      if (const ApiError* error = std::get_if<ApiError>(&checked)) {
+        return api_error(http::status::bad_request, *error, request_id);
+      }
+      if (bad_key) {
+        return api_error(http::status::bad_request,
+                         {std::string(kBadKey), "invalid_request_error", "Idempotency-Key",
+                          "invalid_idempotency_key"},
+                         request_id);
+      }
+      call = std::move(std::get<gateway::GatewayRequest>(checked));
     }
-    call = std::move(std::get<gateway::GatewayRequest>(checked));
     call.idempotency_key = std::string(idempotency_key);
     call.request_id = std::move(request_id);
-    call.client_authorization = std::string(authorization);
+    call.client_authorization = std::move(authorization);
     call.header = [&request](std::string_view name) { return request[name]; };
     return std::nullopt;
   }

@@ -2,13 +2,17 @@
 //
 //   POST /v1/chat/completions   (also /chat/completions)  non-streaming and SSE streaming
 //   POST /v1/embeddings         (also /embeddings)
+//   POST /v1/messages                                     the Anthropic Messages API, streamed or
+//                                                         not, on any deployment
+//                                                         (messages_endpoint.h)
 //   GET  /v1/models, GET /v1/models/{id}                  the served aliases
 //   GET  /health                                          liveness: {"status":"ok"}
 //   GET  /health/deployments                              breakers and live stats
 //   GET  /metrics                                         Prometheus text
 //
-// The /v1 routes require `Authorization: Bearer <key>` with one of server.api_keys when that
-// list is non-empty (401 otherwise); health and metrics stay open for probes and scrapers.
+// The /v1 routes require `Authorization: Bearer <key>` (on /v1/messages, also `x-api-key:
+// <key>`, as the Anthropic SDK sends it) with one of server.api_keys when that list is
+// non-empty (401 otherwise); health and metrics stay open for probes and scrapers.
 // Unknown paths get 404 and known paths with another method 405 (with Allow), both
 // OpenAI-shaped. Every /v1 response carries x-request-id: the client's own if it sent a usable
 // one, else a generated "req_..." id. A POST with an Idempotency-Key header runs at most once

@@ -52,9 +52,9 @@ class GatewayIdempotencyTest : public ::testing::Test {
     const std::string name =
         R"(sheepdog_idempotent_requests_total{outcome=")" + std::string(outcome) + R"("} )";
     const size_t at = text.find(name);
-    return at == std::string::npos ? "absent"
-                                   : text.substr(at + name.size(),
-                                                 text.find('\n', at) - at - name.size());
+    return at == std::string::npos
+               ? "absent"
+               : text.substr(at + name.size(), text.find('\n', at) - at - name.size());
   }
 
   std::unique_ptr<mock::MockServer> mock_;
@@ -75,7 +75,8 @@ TEST_F(GatewayIdempotencyTest, ARepeatIsReplayedAndNeverReachesTheUpstream) {
   EXPECT_EQ(upstream_calls(*mock_), 1u);
   // Without the header, the same body runs again.
   LoopbackClient c = gw_->client();
-  LoopbackClient::Request plain = c.make_request(http::verb::post, "/v1/chat/completions", chat("m"));
+  LoopbackClient::Request plain =
+      c.make_request(http::verb::post, "/v1/chat/completions", chat("m"));
   plain.set(http::field::authorization, "Bearer client-one-key-0001");
   EXPECT_EQ(c.request(std::move(plain)).status(), 200);
   EXPECT_EQ(upstream_calls(*mock_), 2u);
@@ -99,7 +100,8 @@ TEST_F(GatewayIdempotencyTest, TheSameKeyWithAnotherBodyIs422) {
 
 TEST_F(GatewayIdempotencyTest, AConcurrentDuplicateWaitsForTheFirstAndGetsItsAnswer) {
   start([](mock::MockConfig& c) { c.defaults.latency = {milliseconds(400), milliseconds(400)}; });
-  auto first = std::async(std::launch::async, [&] { return post_with_key(*gw_, "o-3", chat("m")); });
+  auto first =
+      std::async(std::launch::async, [&] { return post_with_key(*gw_, "o-3", chat("m")); });
   // The duplicate goes once the first is running upstream.
   ASSERT_TRUE(eventually([&] { return mock_->stats().snapshot().total == 1; }));
   const auto duplicate = post_with_key(*gw_, "o-3", chat("m"));

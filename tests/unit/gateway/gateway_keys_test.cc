@@ -26,7 +26,8 @@ providers:
     api_keys:
       - {key: sk-test-aaaa-1111)") +
          std::string(a_limits) + R"(}
-      - {key: sk-test-bbbb-2222)" + std::string(b_limits) + R"(}
+      - {key: sk-test-bbbb-2222)" +
+         std::string(b_limits) + R"(}
 policies:
   default:
     max_attempts: )" +
@@ -174,8 +175,9 @@ TEST(GatewayKeysTest, EveryKeyRestingWaitsForTheFirstToFreeUpWithinTheDeadline) 
   EXPECT_GE(Clock::now() - start, milliseconds(300));  // it waited for the key's rest to end
   EXPECT_EQ(header(reply.response, "x-sheepdog-attempts"), "1");
   EXPECT_EQ(upstream_calls(*a), 2u);
-  EXPECT_NE(gw.get("/metrics").body().find(
-                R"(sheepdog_key_waits_total{provider="a",outcome="waited"} 1)"),
+  EXPECT_NE(gw.get("/metrics")
+                .body()
+                .find(R"(sheepdog_key_waits_total{provider="a",outcome="waited"} 1)"),
             std::string::npos);
 }
 
@@ -198,8 +200,9 @@ TEST(GatewayKeysTest, EveryKeyRestingPastTheDeadlineIs429WithWhenAKeyFreesUp) {
   EXPECT_NE(error.at("message").as_string().find("every API key of provider 'a' is at its limit"),
             std::string_view::npos)
       << error.at("message").as_string();
-  EXPECT_NE(gw.get("/metrics").body().find(
-                R"(sheepdog_give_ups_total{model="m",reason="keys_exhausted"} 1)"),
+  EXPECT_NE(gw.get("/metrics")
+                .body()
+                .find(R"(sheepdog_give_ups_total{model="m",reason="keys_exhausted"} 1)"),
             std::string::npos);
 }
 

@@ -1,0 +1,242 @@
+// The answer and error halves of the inbound Messages API (anthropic_inbound.h); the request
+// half is anthropic_inbound_request.cc.
+#include "providers/anthropic_inbound.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+
+namespace sheepdog::providers {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+json::object text_block(std::string_view text) {
+  return json::object{{"type", "text"}, {"text", text}};
+}
+
+}  // namespace
+
+std::string_view to_anthropic_stop_reason(std::string_view finish_reason) {
+  if (finish_reason == "length") {
+    return "max_tokens";
+  }
+  if (finish_reason == "tool_calls" || finish_reason == "function_call") {
+    return "tool_use";
+  }
+  if (finish_reason == "content_filter") {
+    return "refusal";
+  }
+  return "end_turn";
+}
+
+std::string anthropic_message_id(std::string_view completion_id) {
+  constexpr std::string_view kChat = "chatcmpl-";
+  constexpr std::string_view kMsg = "msg_";
+  std::string_view tail = completion_id;
+  if (tail.starts_with(kChat)) {
+    tail.remove_prefix(kChat.size());
+  }
+  if (tail.empty()) {
+    return "msg_unknown";
+  }
+  return tail.starts_with(kMsg) ? std::string(tail) : std::string(kMsg) + std::string(tail);
+}
+
+namespace {
+
+int64_t count(const json::object* o, std::string_view key) {
+  const json::value* v = o != nullptr ? o->if_contains(key) : nullptr;
+  if (v != nullptr && v->is_int64()) {
+    return v->get_int64();
+  }
+  if (v != nullptr && v->is_uint64()) {
+    return static_cast<int64_t>(v->get_uint64());
+  }
+  return 0;
+}
+
+const json::object* object_at(const json::object* o, std::string_view key) {
+  const json::value* v = o != nullptr ? o->if_contains(key) : nullptr;
+  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+}
+
+}  // namespace
+
+json::object to_anthropic_usage(const json::object& openai_usage) {
+  const json::object* usage = &openai_usage;
+  const int64_t cached = count(object_at(usage, "prompt_tokens_details"), "cached_tokens");
+  json::object out;
+  out["input_tokens"] = std::max<int64_t>(0, count(usage, "prompt_tokens") - cached);
+  out["cache_creation_input_tokens"] = 0;
+  out["cache_read_input_tokens"] = cached;
+  out["output_tokens"] = count(usage, "completion_tokens");
+  return out;
+}
+
+namespace {
+
+json::value tool_input(std::string_view arguments) {
+  if (arguments.empty()) {
+    return json::object();
+  }
+  boost::system::error_code ec;
+  json::value parsed = json::parse(arguments, ec);
+  if (!ec && parsed.is_object()) {
+    return parsed;
+  }
+  return json::object{{"_raw_arguments", arguments}};
+}
+
+}  // namespace
+
+std::optional<json::object> to_anthropic_message(const json::object& openai_completion,
+                                                 std::string_view model) {
+  const json::value* choices = openai_completion.if_contains("choices");
+  if (choices == nullptr || !choices->is_array() || choices->get_array().empty() ||
+      !choices->get_array()[0].is_object()) {
+    return std::nullopt;
+  }
+  const json::object& choice = choices->get_array()[0].get_object();
+  const json::object* message = object_at(&choice, "message");
+  if (message == nullptr) {
+    return std::nullopt;
+  }
+  json::array content;
+  std::string_view text = str(*message, "content");
+  if (text.empty()) {
+    text = str(*message, "refusal");
+  }
+  if (!text.empty()) {
+    content.push_back(text_block(text));
+  }
+  const std::string id = anthropic_message_id(str(openai_completion, "id"));
+  if (const json::value* calls = message->if_contains("tool_calls");
+      calls != nullptr && calls->is_array()) {
+    for (const json::value& call : calls->get_array()) {
+      const json::object* function =
+          call.is_object() ? object_at(&call.get_object(), "function") : nullptr;
+      if (function == nullptr) {
+        continue;
+      }
+      std::string call_id(str(call.get_object(), "id"));
+      if (call_id.empty()) {
+        call_id = "toolu_" + id.substr(4) + "_" + std::to_string(content.size());
+      }
+      json::object block;
+      block["type"] = "tool_use";
+      block["id"] = call_id;
+      block["name"] = str(*function, "name");
+      block["input"] = tool_input(str(*function, "arguments"));
+      content.push_back(std::move(block));
+    }
+  }
+  json::object out;
+  out["id"] = id;
+  out["type"] = "message";
+  out["role"] = "assistant";
+  out["model"] = model;
+  out["content"] = std::move(content);
+  out["stop_reason"] = to_anthropic_stop_reason(str(choice, "finish_reason"));
+  out["stop_sequence"] = nullptr;
+  const json::object* usage = object_at(&openai_completion, "usage");
+  out["usage"] = to_anthropic_usage(usage != nullptr ? *usage : json::object());
+  return out;
+}
+
+std::string_view anthropic_error_type(int http_status, std::string_view openai_type,
+                                      std::string_view openai_code) {
+  constexpr std::array<std::string_view, 11> kAnthropicTypes = {
+      "invalid_request_error", "authentication_error", "billing_error",    "permission_error",
+      "not_found_error",       "request_too_large",    "rate_limit_error", "api_error",
+      "timeout_error",         "overloaded_error",     "conflict_error"};
+  if (const auto it = std::find(kAnthropicTypes.begin(), kAnthropicTypes.end(), openai_code);
+      it != kAnthropicTypes.end()) {
+    return *it;
+  }
+  if (openai_code == "model_not_found") {
+    return "not_found_error";
+  }
+  if (openai_code == "rate_limit_exceeded" || openai_type == "rate_limit_error") {
+    return "rate_limit_error";
+  }
+  if (openai_code == "invalid_api_key" || openai_type == "authentication_error") {
+    return "authentication_error";
+  }
+  if (openai_type == "permission_error") {
+    return "permission_error";
+  }
+  if (openai_code == "circuit_open" || openai_code == "upstream_overloaded" ||
+      openai_code == "upstream_quota_exhausted") {
+    return "overloaded_error";
+  }
+  if (openai_code == "deadline_exceeded" || openai_code == "upstream_timeout") {
+    return "timeout_error";
+  }
+  switch (http_status) {
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 402:
+      return "billing_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+    case 529:
+      return "overloaded_error";
+    case 504:
+      return "timeout_error";
+    default:
+      break;
+  }
+  if ((http_status >= 400 && http_status < 500) || openai_type == "invalid_request_error") {
+    return "invalid_request_error";
+  }
+  return "api_error";
+}
+
+std::string anthropic_error_body(std::string_view type, std::string_view message) {
+  json::object body;
+  body["type"] = "error";
+  body["error"] = json::object{{"type", type}, {"message", message}};
+  return json::serialize(body);
+}
+
+std::string to_anthropic_error_body(int http_status, std::string_view openai_error_body) {
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(openai_error_body, ec);
+  const json::object* error =
+      !ec && parsed.is_object() ? object_at(&parsed.get_object(), "error") : nullptr;
+  std::string_view type;
+  std::string_view message;
+  if (error != nullptr) {
+    message = str(*error, "message");
+    // An Anthropic-shaped body ({"type": "error", "error": {type, message}}) keeps its type.
+    type = str(parsed.get_object(), "type") == "error"
+               ? anthropic_error_type(http_status, "", str(*error, "type"))
+               : anthropic_error_type(http_status, str(*error, "type"), str(*error, "code"));
+  } else {
+    type = anthropic_error_type(http_status, "", "");
+  }
+  if (message.empty()) {
+    return anthropic_error_body(type, "The gateway could not complete the request (HTTP " +
+                                          std::to_string(http_status) + ").");
+  }
+  return anthropic_error_body(type, message);
+}
+
+}  // namespace sheepdog::providers
