@@ -1,6 +1,6 @@
-// `sheepdog mock`: the fault-injecting OpenAI-compatible upstream (src/mock) as a process, for
-// trying the gateway against failures by hand, in scripts and in load tests. Prints one line
-// with its URL when ready; SIGINT/SIGTERM stop it gracefully (exit 0).
+// `sheepdog mock`: the fault-injecting OpenAI- and Anthropic-compatible upstream (src/mock) as a
+// process, for trying the gateway against failures by hand, in scripts and in load tests. Prints
+// one line with its URL when ready; SIGINT/SIGTERM stop it gracefully (exit 0).
 //
 // Every option is taken as a string and checked here, so any bad value ends the same way: one
 // line on stderr naming the problem and the fix, exit code 2.
@@ -127,7 +127,9 @@ void run_mock(const MockArgs& args) {
 void add_mock_command(CLI::App& app) {
   auto args = std::make_shared<MockArgs>();
   CLI::App* command = app.add_subcommand(
-      "mock", "Run a fault-injecting OpenAI-compatible upstream (chat, embeddings, models)");
+      "mock",
+      "Run a fault-injecting upstream speaking OpenAI (/v1/chat/completions, /v1/embeddings, "
+      "/v1/models) and Anthropic (/v1/messages), with optional per-API-key rate limits");
   command->add_option("--host", args->host, "Address to bind (default 127.0.0.1)");
   command->add_option("--port", args->port, "Port to listen on; 0 = any free port (default 8090)");
   command->add_option("--threads", args->threads,
@@ -137,12 +139,13 @@ void add_mock_command(CLI::App& app) {
   command->add_option("--fault-rate", args->fault_rate,
                       "Share of requests that fail, spread over the transient faults (0-1)");
   command->add_option("--retry-after", args->retry_after,
-                      "Seconds sent in Retry-After on 429 and 503 (default 1)");
+                      "Seconds sent in Retry-After on 429 and 503/529 (default 1)");
   command->add_option("--tokens-per-second", args->tokens_per_second,
                       "Streaming speed; 0 = as fast as possible (default 0)");
   command->add_option(
       "--faults", args->faults_file,
-      "YAML file with latency and fault profiles (see src/mock/mock_config_decode.h)");
+      "YAML file with latency and fault profiles per model, and rate limits per API key "
+      "(keys: {KEY: {rpm: N, tpm: N}}; see src/mock/mock_config_decode.h)");
   command->callback([args] { run_mock(*args); });
 }
 

@@ -34,6 +34,9 @@ struct GatewayRequest {
   std::function<std::string_view(std::string_view)> header;
   // The client's Idempotency-Key header, "" if none (see gateway/idempotent_run.h).
   std::string idempotency_key;
+  // The client-facing API the request came in on ("openai", "messages"), so that one key used
+  // on two APIs is a conflict even when both translate to the same engine request.
+  std::string api;
 };
 
 // The status line and headers of an answer.

@@ -95,8 +95,8 @@ std::string store_key(const GatewayRequest& request) {
 }
 
 uint64_t body_hash(const GatewayRequest& request) {
-  return stable_hash64(std::string(providers::to_string(request.operation)) + "\n" +
-                       boost::json::serialize(request.body));
+  return stable_hash64(request.api + "\n" + std::string(providers::to_string(request.operation)) +
+                       "\n" + boost::json::serialize(request.body));
 }
 
 asio::awaitable<void> replay(const StoredResponse& stored, ClientSink& sink) {

@@ -1,6 +1,7 @@
-// What the mock upstream does: the outcomes it can produce, and the fault profile (latency,
-// streaming speed, fault rates, Retry-After) that applies globally or to one model name.
-// Plain values; decoding from YAML/JSON lives in mock_config_decode.h.
+// What the mock upstream does: the outcomes it can produce, the fault profile (latency,
+// streaming speed, fault rates, Retry-After) that applies globally or to one model name, and
+// the rate limits of individual API keys. Plain values; decoding from YAML/JSON lives in
+// mock_config_decode.h.
 #pragma once
 
 #include <array>
@@ -19,14 +20,15 @@
 
 namespace sheepdog::mock {
 
-// One request's fate. The names (to_string) are used in config, scripts and stats.
+// One request's fate. The names (to_string) are used in config, scripts and stats. Statuses and
+// bodies below are OpenAI's; /v1/messages answers in Anthropic's (mock_anthropic.h).
 enum class Outcome : unsigned char {
   kOk,                     // "ok": a normal answer
   kRateLimited,            // "rate_limited" / "429": Retry-After and x-ratelimit-* headers
   kInsufficientQuota,      // "insufficient_quota": 429 with code insufficient_quota
   kServerError,            // "server_error" / "500"
   kBadGateway,             // "bad_gateway" / "502": an HTML page, as a fronting proxy sends
-  kServiceUnavailable,     // "service_unavailable" / "503": overloaded, with Retry-After
+  kServiceUnavailable,     // "service_unavailable" / "503" (529 on /v1/messages): overloaded
   kGatewayTimeout,         // "gateway_timeout" / "504": an HTML page
   kHang,                   // "hang": never answers; ends when the client closes
   kConnectionReset,        // "reset": RST instead of an answer
@@ -73,7 +75,7 @@ struct FaultProfile {
   // Probability of each outcome per request (rates[kOk] is ignored: "ok" is the remainder).
   // Each in [0, 1]; their sum <= 1.
   std::array<double, kOutcomeCount> rates{};
-  Duration retry_after = seconds(1);  // sent on 429 and 503 (Retry-After, retry-after-ms)
+  Duration retry_after = seconds(1);  // sent on 429 and 503/529 (Retry-After)
   std::optional<bool> should_retry;   // if set, error responses carry x-should-retry
 
   double rate(Outcome outcome) const { return rates[static_cast<size_t>(outcome)]; }
@@ -82,13 +84,25 @@ struct FaultProfile {
   Duration token_delay(bool slow) const;
 };
 
+// The limits of one API key, per minute; 0 = none. Enforced by KeyLimiter (mock_key_limits.h).
+struct KeyLimit {
+  int64_t rpm = 0;  // requests per minute
+  int64_t tpm = 0;  // tokens per minute: prompt plus requested answer, see KeyLimiter
+  bool operator==(const KeyLimit&) const = default;
+};
+
 struct MockConfig {
   FaultProfile defaults;
   // Profiles for specific model names; they replace `defaults` for that model.
   std::map<std::string, FaultProfile, std::less<>> models;
+  // Limits by API key, the raw key as the client sends it (after "Bearer ", or x-api-key).
+  // Keys not listed are unlimited.
+  std::map<std::string, KeyLimit, std::less<>> keys;
 
-  size_t embedding_dimensions = 1536;    // unless the request asks for `dimensions`
-  size_t completion_tokens = 16;         // answer length when the request has no max_tokens
+  size_t embedding_dimensions = 1536;  // unless the request asks for `dimensions`
+  // Answer length when the request has no max_tokens (OpenAI); for Anthropic, whose requests
+  // always have one, the length the answer has unless max_tokens cuts it shorter.
+  size_t completion_tokens = 16;
   size_t max_completion_tokens = 16384;  // cap on an answer's length, whatever max_tokens says
   size_t context_window = 128000;        // quoted in context_length_exceeded messages
   // GET /v1/models lists these plus the names in `models`.

@@ -10,6 +10,7 @@
 #include "config/diagnostic.h"
 #include "config/env.h"
 #include "config/yaml_decoder.h"
+#include "core/key_fingerprint.h"
 
 namespace sheepdog::mock {
 namespace {
@@ -23,14 +24,16 @@ constexpr std::array<std::string_view, 6> kProfileKeys = {
 constexpr std::array<std::string_view, 7> kModelUpdateKeys = {
     "model", "latency", "retry_after", "x_should_retry", "tokens_per_second", "slow_stream_factor",
     "faults"};
-constexpr std::array<std::string_view, 7> kDocumentKeys = {"default",
+constexpr std::array<std::string_view, 8> kDocumentKeys = {"default",
                                                            "models",
+                                                           "keys",
                                                            "embedding_dimensions",
                                                            "completion_tokens",
                                                            "max_completion_tokens",
                                                            "context_window",
                                                            "model_list"};
-constexpr std::array<std::string_view, 2> kFaultDocumentKeys = {"default", "models"};
+constexpr std::array<std::string_view, 3> kFaultDocumentKeys = {"default", "models", "keys"};
+constexpr std::array<std::string_view, 2> kKeyLimitKeys = {"rpm", "tpm"};
 constexpr std::array<std::string_view, 2> kLatencyKeys = {"median", "p99"};
 constexpr std::array<std::string_view, 2> kScriptKeys = {"outcomes", "model"};
 
@@ -139,6 +142,44 @@ void decode_models(const YAML::Node& node, Decoder& d, const FaultProfile& inher
   }
 }
 
+// `keys`, when present, replaces config.keys as a whole. Paths name keys by fingerprint, so
+// that error messages never repeat a whole key.
+void decode_keys(const YAML::Node& node, Decoder& d, MockConfig& config) {
+  if (!d.expect_map(node, "keys", "API key to {rpm, tpm}")) {
+    return;
+  }
+  d.check_unique_keys(node, "keys", "API key");
+  config.keys.clear();
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::optional<std::string> key = d.name(it->first, "keys");
+    if (!key) {
+      continue;
+    }
+    const std::string path = join_path("keys", key_fingerprint(*key));
+    const YAML::Node limits = it->second;  // a copy: `*it` is a temporary
+    if (!d.expect_map(limits, path, "{rpm: N, tpm: N}")) {
+      if (!Decoder::present(limits)) {
+        d.error(it->first, path, "no limits; expected {rpm: N, tpm: N} (either may be left out)");
+      }
+      continue;
+    }
+    d.check_keys(limits, path, kKeyLimitKeys);
+    KeyLimit limit;
+    constexpr int64_t kMax = int64_t{1} << 40;
+    if (auto v = d.integer(Decoder::get(limits, "rpm"), join_path(path, "rpm"), 1, kMax)) {
+      limit.rpm = *v;
+    }
+    if (auto v = d.integer(Decoder::get(limits, "tpm"), join_path(path, "tpm"), 1, kMax)) {
+      limit.tpm = *v;
+    }
+    if (!Decoder::present(Decoder::get(limits, "rpm")) &&
+        !Decoder::present(Decoder::get(limits, "tpm"))) {
+      d.error(limits, path, "no limits; expected rpm, tpm or both");
+    }
+    config.keys[*key] = limit;
+  }
+}
+
 void decode_size(const YAML::Node& root, std::string_view key, Decoder& d, int64_t min, int64_t max,
                  size_t& field) {
   if (auto v = d.integer(Decoder::get(root, key), std::string(key), min, max)) {
@@ -156,6 +197,7 @@ void decode_document(const YAML::Node& root, Decoder& d, MockConfig& config) {
   d.check_keys(root, "", kDocumentKeys);
   decode_profile(Decoder::get(root, "default"), "default", d, kProfileKeys, config.defaults);
   decode_models(Decoder::get(root, "models"), d, config.defaults, config);
+  decode_keys(Decoder::get(root, "keys"), d, config);
   decode_size(root, "embedding_dimensions", d, 1, 65536, config.embedding_dimensions);
   decode_size(root, "completion_tokens", d, 1, 1 << 20, config.completion_tokens);
   decode_size(root, "max_completion_tokens", d, 1, 1 << 20, config.max_completion_tokens);
@@ -247,6 +289,7 @@ Status decode_fault_update(std::string_view json, const MockConfig& current, Moc
         config.models.clear();
         decode_profile(Decoder::get(root, "default"), "default", d, kProfileKeys, config.defaults);
         decode_models(Decoder::get(root, "models"), d, config.defaults, config);
+        decode_keys(Decoder::get(root, "keys"), d, config);
       });
   if (status.is_ok()) {
     *out = std::move(config);

@@ -5,8 +5,11 @@
 // The document:
 //   default:               PROFILE
 //   models:                {NAME: PROFILE, ...}   # each starts from `default`, then overrides
+//   keys:                  {KEY: {rpm: 3, tpm: 10000}, ...}   # per-key limits, either optional;
+//                          # KEY is the raw key (${VAR} allowed); see mock_key_limits.h
 //   embedding_dimensions:  1536
-//   completion_tokens:     16        # answer length without max_tokens
+//   completion_tokens:     16        # answer length without max_tokens (Anthropic: unless
+//                                    # max_tokens is smaller)
 //   max_completion_tokens: 16384
 //   context_window:        128000
 //   model_list:            [gpt-4o-mini, ...]     # for GET /v1/models
@@ -14,7 +17,7 @@
 //   latency: 50ms | {median: 200ms, p99: 2s}     # to the response head; bare numbers are seconds
 //   tokens_per_second: 80                         # streaming speed; 0 = no pause
 //   slow_stream_factor: 10
-//   retry_after: 2s                               # Retry-After on 429 and 503
+//   retry_after: 2s                               # Retry-After on 429 and 503/529
 //   x_should_retry: true                          # x-should-retry on errors (absent: no header)
 //   faults: {rate_limited: 0.05, "503": 0.01}     # replaces the inherited rates as a whole
 #pragma once
@@ -38,9 +41,10 @@ Status decode_mock_config(std::string_view text, std::string_view source_name,
 Status load_mock_config_file(const std::string& path, const MockConfig& base, MockConfig* out);
 
 // POST /_mock/faults. Either {"model": NAME, PROFILE fields...}: sets that model's profile,
-// starting from current.defaults; or {"default": PROFILE, "models": {...}}: replaces the
-// default and every model profile (unset fields take the built-in defaults: no faults, no
-// latency). Other settings are unchanged. No environment interpolation.
+// starting from current.defaults; or {"default": PROFILE, "models": {...}, "keys": {...}}:
+// replaces the default and every model profile (unset fields take the built-in defaults: no
+// faults, no latency), and the key limits iff "keys" is given. Other settings are unchanged.
+// No environment interpolation.
 Status decode_fault_update(std::string_view json, const MockConfig& current, MockConfig* out);
 
 // POST /_mock/script: ["429", "ok"] (all models) or {"outcomes": [...], "model": NAME}.

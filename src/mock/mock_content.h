@@ -1,7 +1,7 @@
 // What the mock says, independent of the provider's wire format: the decoded essentials of a
 // chat request (ChatCall), the answer made for it (ChatReply: text or one tool call, token
-// counts), generated text, and embedding vectors. Provider files (mock_openai.h, later
-// Anthropic) decode requests into ChatCall and encode ChatReply.
+// counts), generated text, and embedding vectors. Provider files (mock_openai.h,
+// mock_anthropic.h) decode requests into ChatCall and encode ChatReply.
 //
 // Token counts are approximations: ceil(characters / 4), OpenAI's rule of thumb for English,
 // not a tokenizer. Generated text is exactly 4 characters per token so the counts it reports
@@ -38,18 +38,18 @@ struct ChatCall {
 };
 
 struct ToolCallReply {
-  std::string id;  // "call_..."
+  std::string id;  // "call_..." (Anthropic: "toolu_...")
   std::string name;
   std::string arguments;  // JSON text (or deliberately broken text)
 };
 
 struct ChatReply {
-  std::string id;       // "chatcmpl-..."
+  std::string id;       // "chatcmpl-..." (Anthropic: "msg_...")
   int64_t created = 0;  // Unix seconds
   std::string model;
   std::string text;  // empty iff tool_call is set
   std::optional<ToolCallReply> tool_call;
-  std::string finish_reason;  // "stop" or "tool_calls"
+  std::string finish_reason;  // "stop" or "tool_calls" (Anthropic: its stop_reason)
   size_t prompt_tokens = 0;
   size_t completion_tokens = 0;
 

@@ -12,6 +12,7 @@
 
 #include "mock/mock_config.h"
 #include "mock/mock_content.h"
+#include "mock/mock_key_limits.h"
 #include "server/http_error.h"
 #include "server/http_types.h"
 
@@ -52,9 +53,14 @@ struct ErrorContext {
   std::string model;
   size_t prompt_tokens = 0;
   size_t context_window = 0;
-  std::string request_id;  // x-request-id
+  std::string request_id;  // x-request-id (Anthropic: request-id)
+  WallTime now{};          // for reset times that are timestamps (Anthropic's)
+  // Set when the key's own limit refused the request (mock_key_limits.h): the 429 then states
+  // that limit and its exact wait instead of the profile's retry_after.
+  std::optional<KeyLimitRefusal> refusal;
 };
-// The response for an error outcome. REQUIRES: is_error_status(outcome).
+// The response for an error outcome. REQUIRES: is_error_status(outcome). A 429 carries
+// Retry-After (seconds, rounded up) and retry-after-ms.
 server::HttpResponse openai_error_response(Outcome outcome, const FaultProfile& profile,
                                            const ErrorContext& context);
 

@@ -25,31 +25,42 @@ std::string seconds_text(Duration d) {
 server::HttpResponse openai_error_response(Outcome outcome, const FaultProfile& profile,
                                            const ErrorContext& context) {
   using server::error_response;
-  const auto retry_seconds = static_cast<int64_t>(std::ceil(to_seconds(profile.retry_after)));
-  const auto retry_ms = static_cast<int64_t>(std::ceil(to_ms(profile.retry_after)));
+  const Duration retry_after = context.refusal ? context.refusal->retry_after : profile.retry_after;
+  const auto retry_seconds = static_cast<int64_t>(std::ceil(to_seconds(retry_after)));
+  const auto retry_ms = static_cast<int64_t>(std::ceil(to_ms(retry_after)));
   const auto add_retry_after = [&](server::HttpResponse& response) {
     response.set(http::field::retry_after, std::to_string(retry_seconds));
     response.set("retry-after-ms", std::to_string(retry_ms));
   };
   server::HttpResponse response;
   switch (outcome) {
-    case Outcome::kRateLimited:
+    case Outcome::kRateLimited: {
+      // A fault states a typical limit of 60 RPM; a key's own limit states itself.
+      const KeyLimitRefusal limit = context.refusal
+                                        ? *context.refusal
+                                        : KeyLimitRefusal{false, 60, 60, 1, profile.retry_after};
+      const std::string kind = limit.tokens ? "tokens" : "requests";
       response = error_response(
           http::status::too_many_requests,
-          {"Rate limit reached for " + context.model +
-               " in organization org-sheepdog-mock on requests per min (RPM): Limit 60, Used 60, "
-               "Requested 1. Please try again in " +
-               seconds_text(profile.retry_after) +
+          {"Rate limit reached for " + context.model + " in organization org-sheepdog-mock on " +
+               (limit.tokens ? "tokens per min (TPM)" : "requests per min (RPM)") + ": Limit " +
+               std::to_string(limit.limit) + ", Used " + std::to_string(limit.used) +
+               ", Requested " + std::to_string(limit.requested) + ". Please try again in " +
+               seconds_text(retry_after) +
                "s. Visit https://platform.openai.com/account/rate-limits to learn more.",
-           "requests", std::nullopt, "rate_limit_exceeded"});
+           kind, std::nullopt, "rate_limit_exceeded"});
       add_retry_after(response);
-      response.set("x-ratelimit-limit-requests", "60");
-      response.set("x-ratelimit-remaining-requests", "0");
-      response.set("x-ratelimit-reset-requests", seconds_text(profile.retry_after) + "s");
-      response.set("x-ratelimit-limit-tokens", "150000");
-      response.set("x-ratelimit-remaining-tokens", "150000");
-      response.set("x-ratelimit-reset-tokens", "0s");
+      response.set("x-ratelimit-limit-" + kind, std::to_string(limit.limit));
+      response.set("x-ratelimit-remaining-" + kind,
+                   std::to_string(std::max<int64_t>(0, limit.limit - limit.used)));
+      response.set("x-ratelimit-reset-" + kind, seconds_text(retry_after) + "s");
+      if (!context.refusal) {
+        response.set("x-ratelimit-limit-tokens", "150000");
+        response.set("x-ratelimit-remaining-tokens", "150000");
+        response.set("x-ratelimit-reset-tokens", "0s");
+      }
       break;
+    }
     case Outcome::kInsufficientQuota:
       response = error_response(
           http::status::too_many_requests,

@@ -15,7 +15,8 @@ server::HttpServerOptions http_options(const MockOptions& options) {
 
 MockServer::MockServer(MockOptions options)
     : options_(std::move(options)),
-      service_(options_.config, options_.seed, http_options(options_).resolved_threads(), clock_),
+      service_(options_.config, options_.seed, http_options(options_).resolved_threads(),
+               options_.clock != nullptr ? *options_.clock : clock_),
       server_(std::make_unique<server::HttpServer>(
           http_options(options_),
           [this](const server::HttpRequest& request, server::Responder& responder) {

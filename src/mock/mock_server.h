@@ -1,6 +1,6 @@
-// The fault-injecting OpenAI-compatible upstream as one object: an HttpServer serving a
-// MockService. Tests start it in-process on port 0 (start() runs it on a background thread);
-// `sheepdog mock` runs it in the foreground until SIGINT/SIGTERM.
+// The fault-injecting OpenAI- and Anthropic-compatible upstream as one object: an HttpServer
+// serving a MockService. Tests start it in-process on port 0 (start() runs it on a background
+// thread); `sheepdog mock` runs it in the foreground until SIGINT/SIGTERM.
 //
 //   MockServer mock({.seed = 7});
 //   ASSERT_TRUE(mock.start().is_ok());
@@ -29,6 +29,9 @@ struct MockOptions {
   unsigned threads = 1;  // 1 = fully deterministic for a seed
   uint64_t seed = 1;
   MockConfig config;
+  // Time for `created` stamps, reset times and key limits; null = the real clock. Tests pass a
+  // ManualClock to make key limits exact. Must outlive the server.
+  const Clock* clock = nullptr;
   // Limits and timeouts of the HTTP server; host, port and threads above take precedence. The
   // drain timeout bounds how long stop() waits for hung requests.
   server::HttpServerOptions http = default_http_options();

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "mock/mock_anthropic.h"
 #include "mock/mock_config_decode.h"
 #include "mock/mock_openai.h"
 
@@ -94,6 +95,7 @@ MockService::MockService(MockConfig config, uint64_t seed, size_t threads, const
 void MockService::reset() {
   stats_.reset();
   planner_.clear_scripts();
+  key_limits_.reset();
   generation_.fetch_add(1, std::memory_order_release);
 }
 
@@ -112,6 +114,8 @@ asio::awaitable<void> MockService::handle(const HttpRequest& request, Responder&
   const http::verb method = request.method();
   if (method == http::verb::post && path == "/v1/chat/completions") {
     co_await chat(request, responder);
+  } else if (method == http::verb::post && path == "/v1/messages") {
+    co_await messages(request, responder);
   } else if (method == http::verb::post && path == "/v1/embeddings") {
     co_await embeddings(request, responder);
   } else if (method == http::verb::get && path == "/v1/models") {
@@ -127,7 +131,46 @@ asio::awaitable<void> MockService::handle(const HttpRequest& request, Responder&
   }
 }
 
-asio::awaitable<bool> MockService::play_failure(Outcome outcome, const FaultProfile& profile,
+// What differs between the APIs outside their bodies: request ids and error responses.
+struct ApiWire {
+  std::string_view request_id_header;
+  std::string (*request_id)(RandomSource& random);
+  HttpResponse (*error_response)(Outcome outcome, const FaultProfile& profile,
+                                 const ErrorContext& context);
+};
+
+namespace {
+
+const ApiWire kOpenAiWire{"x-request-id", request_id, openai_error_response};
+const ApiWire kAnthropicWire{"request-id", anthropic_request_id, anthropic_error_response};
+
+}  // namespace
+
+struct MockService::CallInfo {
+  std::string_view endpoint;  // for stats: "chat.completions", "messages", "embeddings"
+  const std::string& model;
+  size_t prompt_tokens = 0;
+  const ChatCall* chat = nullptr;  // null for embeddings
+};
+
+struct MockService::Admitted {
+  FaultPlanner::Decision decision;
+  Duration latency{};
+  std::string request_id;
+  RandomSource* random = nullptr;  // this io thread's; non-null
+};
+
+struct MockService::Answer {
+  bool stream = false;
+  std::string body;                 // iff !stream
+  std::vector<std::string> events;  // iff stream
+  // events[first_piece, first_piece + pieces) carry the tokens: each waits a token delay.
+  size_t first_piece = 0;
+  size_t pieces = 0;
+};
+
+asio::awaitable<bool> MockService::play_failure(const ApiWire& wire, Outcome outcome,
+                                                const FaultProfile& profile,
                                                 const ErrorContext& context, Duration latency,
                                                 Responder& responder) {
   if (outcome == Outcome::kHang) {
@@ -146,7 +189,7 @@ asio::awaitable<bool> MockService::play_failure(Outcome outcome, const FaultProf
   }
   const bool still_there = co_await pause(responder, latency);
   if (still_there) {
-    HttpResponse response = openai_error_response(outcome, profile, context);
+    HttpResponse response = wire.error_response(outcome, profile, context);
     co_await responder.send(std::move(response));
   }
   co_return true;
@@ -165,67 +208,84 @@ FaultPlanner::Decision MockService::decide(const HttpRequest& request, const std
   return decision;
 }
 
-asio::awaitable<void> MockService::chat(const HttpRequest& request, Responder& responder) {
-  ChatCall call;
-  if (std::optional<ApiError> error = decode_openai_chat(request.body(), &call)) {
-    co_await responder.send_error(http::status::bad_request, *error);
-    co_return;
-  }
+asio::awaitable<std::optional<MockService::Admitted>> MockService::admit(const HttpRequest& request,
+                                                                         Responder& responder,
+                                                                         const ApiWire& wire,
+                                                                         const CallInfo& call) {
   RandomSource& random = random_for(responder.worker_index());
-  const FaultPlanner::Decision decision =
-      decide(request, call.model, !call.tools.empty(), "chat.completions", random);
-  const FaultProfile& profile = decision.profile();
-  const Outcome outcome = decision.outcome;
-  const Duration latency = profile.latency.sample(random);
-  ErrorContext context{call.model, approx_prompt_tokens(call), decision.config->context_window,
-                       request_id(random)};
-  const bool failed = co_await play_failure(outcome, profile, context, latency, responder);
-  if (failed) {
-    co_return;
+  const std::shared_ptr<const MockConfig> config = planner_.config();
+  ErrorContext context;
+  context.model = call.model;
+  context.prompt_tokens = call.prompt_tokens;
+  context.context_window = config->context_window;
+  context.request_id = wire.request_id(random);
+  context.now = clock_.wall_now();
+  const int64_t cost = call.chat != nullptr ? chat_token_cost(*call.chat, *config)
+                                            : static_cast<int64_t>(call.prompt_tokens);
+  context.refusal =
+      key_limits_.admit(raw_api_key(api_key_header(request)), config->keys, cost, clock_.now());
+  if (context.refusal) {
+    stats_.record(key_fingerprint(api_key_header(request)), call.model, call.endpoint,
+                  Outcome::kRateLimited);
+    HttpResponse response =
+        wire.error_response(Outcome::kRateLimited, config->profile_for(call.model), context);
+    co_await responder.send(std::move(response));
+    co_return std::nullopt;
   }
+  const bool has_tools = call.chat != nullptr && !call.chat->tools.empty();
+  Admitted admitted{decide(request, call.model, has_tools, call.endpoint, random), Duration::zero(),
+                    context.request_id, &random};
+  const FaultProfile& profile = admitted.decision.profile();
+  admitted.latency = profile.latency.sample(random);
+  context.context_window = admitted.decision.config->context_window;
+  const bool failed = co_await play_failure(wire, admitted.decision.outcome, profile, context,
+                                            admitted.latency, responder);
+  if (failed) {
+    co_return std::nullopt;
+  }
+  co_return admitted;
+}
 
-  const auto created =
-      std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
-          .count();
-  const ChatReply reply = make_chat_reply(call, outcome, *decision.config, random, created);
+asio::awaitable<void> MockService::deliver(Responder& responder, const Admitted& admitted,
+                                           const ApiWire& wire, const Answer& answer) {
+  const FaultProfile& profile = admitted.decision.profile();
+  const Outcome outcome = admitted.decision.outcome;
   const Duration token_delay = profile.token_delay(outcome == Outcome::kSlowStream);
-  const size_t pieces = reply.pieces().size();
-  const bool waited = co_await pause(responder, latency);
+  const bool waited = co_await pause(responder, admitted.latency);
   if (!waited) {
     co_return;
   }
   http::fields headers;
-  headers.set("x-request-id", context.request_id);
-  if (!call.stream) {
+  headers.set(wire.request_id_header, admitted.request_id);
+  if (!answer.stream) {
     // A non-streaming answer takes as long as streaming it would have.
-    const Duration generation_time = token_delay * static_cast<int64_t>(pieces);
+    const Duration generation_time = token_delay * static_cast<int64_t>(answer.pieces);
     const bool generated = co_await pause(responder, generation_time);
     if (!generated) {
       co_return;
     }
     headers.set(http::field::content_type, "application/json");
-    const std::string body = openai_chat_completion(reply);
     if (outcome == Outcome::kTruncatedStream) {
-      co_await send_truncated(responder, headers, body);
+      co_await send_truncated(responder, headers, answer.body);
       co_return;
     }
-    HttpResponse response = json_response(http::status::ok, body);
-    response.set("x-request-id", context.request_id);
+    HttpResponse response = json_response(http::status::ok, answer.body);
+    response.set(wire.request_id_header, admitted.request_id);
     co_await responder.send(std::move(response));
     co_return;
   }
 
-  const std::vector<std::string> events = openai_chat_stream(reply, call.include_usage);
   headers.set(http::field::content_type, "text/event-stream; charset=utf-8");
   headers.set(http::field::cache_control, "no-cache");
   const bool started = co_await responder.start_stream(http::status::ok, headers);
   if (!started) {
     co_return;
   }
-  // Truncation keeps the first half of the events: never the finish chunk or [DONE].
+  // Truncation keeps the first half of the events: never the stop reason or the end marker.
+  const std::vector<std::string>& events = answer.events;
   const size_t count = outcome == Outcome::kTruncatedStream ? events.size() / 2 : events.size();
   for (size_t i = 0; i < count; ++i) {
-    const bool token_event = i >= 1 && i <= pieces;
+    const bool token_event = i >= answer.first_piece && i < answer.first_piece + answer.pieces;
     if (token_event) {
       const bool waited_token = co_await pause(responder, token_delay);
       if (!waited_token) {
@@ -244,24 +304,74 @@ asio::awaitable<void> MockService::chat(const HttpRequest& request, Responder& r
   co_await responder.finish();
 }
 
+asio::awaitable<void> MockService::chat(const HttpRequest& request, Responder& responder) {
+  ChatCall call;
+  if (std::optional<ApiError> error = decode_openai_chat(request.body(), &call)) {
+    co_await responder.send_error(http::status::bad_request, *error);
+    co_return;
+  }
+  const CallInfo info{"chat.completions", call.model, approx_prompt_tokens(call), &call};
+  const std::optional<Admitted> admitted = co_await admit(request, responder, kOpenAiWire, info);
+  if (!admitted) {
+    co_return;
+  }
+  const auto created =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
+          .count();
+  const ChatReply reply = make_chat_reply(call, admitted->decision.outcome,
+                                          *admitted->decision.config, *admitted->random, created);
+  Answer answer{call.stream, {}, {}, 1, reply.pieces().size()};  // events[0]: the role chunk
+  if (call.stream) {
+    answer.events = openai_chat_stream(reply, call.include_usage);
+  } else {
+    answer.body = openai_chat_completion(reply);
+  }
+  co_await deliver(responder, *admitted, kOpenAiWire, answer);
+}
+
+asio::awaitable<void> MockService::messages(const HttpRequest& request, Responder& responder) {
+  ChatCall call;
+  std::optional<std::string> problem = check_anthropic_version(request["anthropic-version"]);
+  if (!problem) {
+    problem = decode_anthropic_messages(request.body(), &call);
+  }
+  if (problem) {
+    RandomSource& random = random_for(responder.worker_index());
+    HttpResponse response =
+        anthropic_error(400, "invalid_request_error", *problem, anthropic_request_id(random));
+    co_await responder.send(std::move(response));
+    co_return;
+  }
+  const CallInfo info{"messages", call.model, approx_prompt_tokens(call), &call};
+  const std::optional<Admitted> admitted = co_await admit(request, responder, kAnthropicWire, info);
+  if (!admitted) {
+    co_return;
+  }
+  const ChatReply reply = anthropic_reply(call, admitted->decision.outcome,
+                                          *admitted->decision.config, *admitted->random);
+  Answer answer{call.stream, {}, {}, kAnthropicFirstDelta, reply.pieces().size()};
+  if (call.stream) {
+    answer.events = anthropic_message_stream(reply);
+  } else {
+    answer.body = anthropic_message(reply);
+  }
+  co_await deliver(responder, *admitted, kAnthropicWire, answer);
+}
+
 asio::awaitable<void> MockService::embeddings(const HttpRequest& request, Responder& responder) {
   EmbeddingsCall call;
   if (std::optional<ApiError> error = decode_openai_embeddings(request.body(), &call)) {
     co_await responder.send_error(http::status::bad_request, *error);
     co_return;
   }
-  RandomSource& random = random_for(responder.worker_index());
-  const FaultPlanner::Decision decision =
-      decide(request, call.model, /*has_tools=*/false, "embeddings", random);
-  const FaultProfile& profile = decision.profile();
-  const Outcome outcome = decision.outcome;
-  Duration latency = profile.latency.sample(random);
-  ErrorContext context{call.model, call.prompt_tokens, decision.config->context_window,
-                       request_id(random)};
-  const bool failed = co_await play_failure(outcome, profile, context, latency, responder);
-  if (failed) {
+  const CallInfo info{"embeddings", call.model, call.prompt_tokens, nullptr};
+  const std::optional<Admitted> admitted = co_await admit(request, responder, kOpenAiWire, info);
+  if (!admitted) {
     co_return;
   }
+  const FaultProfile& profile = admitted->decision.profile();
+  const Outcome outcome = admitted->decision.outcome;
+  Duration latency = admitted->latency;
   if (outcome == Outcome::kSlowStream) {
     latency = std::chrono::duration_cast<Duration>(latency * profile.slow_stream_factor) +
               profile.token_delay(true);
@@ -270,7 +380,7 @@ asio::awaitable<void> MockService::embeddings(const HttpRequest& request, Respon
   if (!waited) {
     co_return;
   }
-  const std::string body = openai_embeddings(call, decision.config->embedding_dimensions);
+  const std::string body = openai_embeddings(call, admitted->decision.config->embedding_dimensions);
   if (outcome == Outcome::kTruncatedStream) {
     http::fields headers;
     headers.set(http::field::content_type, "application/json");
@@ -278,7 +388,7 @@ asio::awaitable<void> MockService::embeddings(const HttpRequest& request, Respon
     co_return;
   }
   HttpResponse response = json_response(http::status::ok, body);
-  response.set("x-request-id", context.request_id);
+  response.set("x-request-id", admitted->request_id);
   co_await responder.send(std::move(response));
 }
 

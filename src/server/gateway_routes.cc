@@ -253,6 +253,7 @@ class GatewayRoutes {
       call = std::move(std::get<gateway::GatewayRequest>(checked));
     }
     call.idempotency_key = std::string(idempotency_key);
+    call.api = route == Route::kMessages ? "messages" : "openai";
     call.request_id = std::move(request_id);
     call.client_authorization = std::move(authorization);
     call.header = [&request](std::string_view name) { return request[name]; };

@@ -198,6 +198,17 @@ TEST_F(GatewayMessagesTest, IdempotencyKeysWorkOnMessagesToo) {
   EXPECT_EQ(again.body(), first.body());
   EXPECT_EQ(header(again.response, "x-sheepdog-idempotent-replay"), "true");
   EXPECT_EQ(upstream_calls(*a_), 1u);
+
+  // The same key on the OpenAI API is another request, even if it translates to the same one.
+  LoopbackClient c = gw_->client();
+  LoopbackClient::Request openai = c.make_request(
+      http::verb::post, "/v1/chat/completions",
+      R"({"model":"gpt","max_tokens":64,"messages":[{"role":"user","content":"Say hello."}]})");
+  openai.set(http::field::authorization, "Bearer sk-gateway-client-0001");
+  openai.set("Idempotency-Key", "m-1");
+  const auto crossed = c.request(std::move(openai));
+  EXPECT_EQ(crossed.status(), 422) << crossed.body();
+  EXPECT_EQ(upstream_calls(*a_), 1u);
 }
 
 }  // namespace
