@@ -12,7 +12,7 @@ void add_simulate_command(CLI::App& app);
 // `sheepdog check-config FILE`: validate a configuration file (src/config).
 void add_check_config_command(CLI::App&);
 
-// `sheepdog mock`: the fault-injecting OpenAI-compatible upstream (src/mock).
+// `sheepdog mock`: the fault-injecting OpenAI- and Anthropic-compatible upstream (src/mock).
 void add_mock_command(CLI::App& app);
 
 // `sheepdog serve`: the gateway (src/gateway, src/server/gateway_routes).

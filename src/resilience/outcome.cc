@@ -51,6 +51,10 @@ constexpr std::array<std::string_view, 3> kContextHints = {
 // Azure OpenAI: code `content_filter`; OpenAI images/moderation: `content_policy_violation`.
 constexpr std::array<std::string_view, 2> kContentHints = {"content_filter",
                                                            "content_policy_violation"};
+// Anthropic answers an account out of credit with a 400 invalid_request_error: "Your credit
+// balance is too low to access the Anthropic API...". Not the client's mistake: another
+// provider can serve the request.
+constexpr std::array<std::string_view, 1> kCreditHints = {"credit balance is too low"};
 // Anthropic can report overload on a plain 500 as well as on its own 529.
 constexpr std::array<std::string_view, 1> kOverloadHints = {"overloaded_error"};
 
@@ -84,6 +88,9 @@ ErrorKind classify_client_error(int status, std::string_view raw_body) {
   // model is the more useful fallback. Anthropic's `invalid_request_error` without either hint
   // is the client's own mistake.
   const LoweredBody body(raw_body);
+  if (body.contains_any(kCreditHints)) {
+    return ErrorKind::kQuotaExhausted;
+  }
   if (body.contains_any(kContextHints)) {
     return ErrorKind::kContextLengthExceeded;
   }

@@ -93,6 +93,16 @@ TEST(ClassifyTest, QuotaHintsOn429) {
   EXPECT_EQ(kind_of(500, "insufficient_quota"), ErrorKind::kServerError);
 }
 
+TEST(ClassifyTest, AnthropicsOutOfCreditIsQuotaNotTheClientsMistake) {
+  EXPECT_EQ(kind_of(400, R"({"type":"error","error":{"type":"invalid_request_error","message":)"
+                         R"("Your credit balance is too low to access the Anthropic API. Please )"
+                         R"(go to Plans & Billing to upgrade or purchase credits."}})"),
+            ErrorKind::kQuotaExhausted);
+  EXPECT_EQ(kind_of(400, R"({"type":"error","error":{"type":"invalid_request_error",)"
+                         R"("message":"max_tokens: Field required"}})"),
+            ErrorKind::kBadRequest);
+}
+
 TEST(ClassifyTest, OverloadHintOnServerErrors) {
   EXPECT_EQ(kind_of(529, R"({"type":"error","error":{"type":"overloaded_error"}})"),
             ErrorKind::kOverloaded);
