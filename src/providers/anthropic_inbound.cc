@@ -7,16 +7,13 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 
+#include "providers/json_fields.h"
+
 namespace sheepdog::providers {
 
 namespace json = boost::json;
 
 namespace {
-
-std::string_view str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
 
 json::object text_block(std::string_view text) {
   return json::object{{"type", "text"}, {"text", text}};
@@ -110,14 +107,14 @@ std::optional<json::object> to_anthropic_message(const json::object& openai_comp
     return std::nullopt;
   }
   json::array content;
-  std::string_view text = str(*message, "content");
+  std::string_view text = string_field(*message, "content");
   if (text.empty()) {
-    text = str(*message, "refusal");
+    text = string_field(*message, "refusal");
   }
   if (!text.empty()) {
     content.push_back(text_block(text));
   }
-  const std::string id = anthropic_message_id(str(openai_completion, "id"));
+  const std::string id = anthropic_message_id(string_field(openai_completion, "id"));
   if (const json::value* calls = message->if_contains("tool_calls");
       calls != nullptr && calls->is_array()) {
     for (const json::value& call : calls->get_array()) {
@@ -126,15 +123,15 @@ std::optional<json::object> to_anthropic_message(const json::object& openai_comp
       if (function == nullptr) {
         continue;
       }
-      std::string call_id(str(call.get_object(), "id"));
+      std::string call_id(string_field(call.get_object(), "id"));
       if (call_id.empty()) {
         call_id = "toolu_" + id.substr(4) + "_" + std::to_string(content.size());
       }
       json::object block;
       block["type"] = "tool_use";
       block["id"] = call_id;
-      block["name"] = str(*function, "name");
-      block["input"] = tool_input(str(*function, "arguments"));
+      block["name"] = string_field(*function, "name");
+      block["input"] = tool_input(string_field(*function, "arguments"));
       content.push_back(std::move(block));
     }
   }
@@ -144,7 +141,7 @@ std::optional<json::object> to_anthropic_message(const json::object& openai_comp
   out["role"] = "assistant";
   out["model"] = model;
   out["content"] = std::move(content);
-  out["stop_reason"] = to_anthropic_stop_reason(str(choice, "finish_reason"));
+  out["stop_reason"] = to_anthropic_stop_reason(string_field(choice, "finish_reason"));
   out["stop_sequence"] = nullptr;
   const json::object* usage = object_at(&openai_completion, "usage");
   out["usage"] = to_anthropic_usage(usage != nullptr ? *usage : json::object());
@@ -224,11 +221,12 @@ std::string to_anthropic_error_body(int http_status, std::string_view openai_err
   std::string_view type;
   std::string_view message;
   if (error != nullptr) {
-    message = str(*error, "message");
+    message = string_field(*error, "message");
     // An Anthropic-shaped body ({"type": "error", "error": {type, message}}) keeps its type.
-    type = str(parsed.get_object(), "type") == "error"
-               ? anthropic_error_type(http_status, "", str(*error, "type"))
-               : anthropic_error_type(http_status, str(*error, "type"), str(*error, "code"));
+    type = string_field(parsed.get_object(), "type") == "error"
+               ? anthropic_error_type(http_status, "", string_field(*error, "type"))
+               : anthropic_error_type(http_status, string_field(*error, "type"),
+                                      string_field(*error, "code"));
   } else {
     type = anthropic_error_type(http_status, "", "");
   }

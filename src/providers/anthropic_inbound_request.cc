@@ -1,13 +1,14 @@
 // The request half of the inbound Messages API (anthropic_inbound.h); answers and errors are
 // in anthropic_inbound.cc.
-#include "providers/anthropic_inbound.h"
-
 #include <algorithm>
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+
+#include "providers/anthropic_inbound.h"
+#include "providers/json_fields.h"
 
 namespace sheepdog::providers {
 namespace {
@@ -41,11 +42,6 @@ const json::value* field(const json::object& o, std::string_view key) {
   return v != nullptr && !v->is_null() ? v : nullptr;
 }
 
-std::string_view str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
 // A required string field of `o` (at `path`) into `out`.
 std::optional<InboundError> required_string(const json::object& o, std::string_view key,
                                             std::string_view path, std::string_view& out) {
@@ -69,7 +65,7 @@ json::value content_value(json::array parts) {
   if (parts.empty()) {
     return "";
   }
-  if (parts.size() == 1 && str(parts[0].get_object(), "type") == "text") {
+  if (parts.size() == 1 && string_field(parts[0].get_object(), "type") == "text") {
     return parts[0].get_object().at("text");
   }
   return parts;
@@ -87,7 +83,7 @@ std::variant<json::object, InboundError> image_part(const json::object& block,
   const json::object& s = source->get_object();
   const std::string source_path = at(path, "source");
   std::string url;
-  const std::string_view type = str(s, "type");
+  const std::string_view type = string_field(s, "type");
   if (type == "base64") {
     std::string_view media_type;
     std::string_view data;
@@ -150,7 +146,7 @@ std::variant<std::string, InboundError> tool_result_text(const json::object& blo
       return invalid(block_path, kDict);
     }
     const json::object& b = blocks[i].get_object();
-    const std::string_view type = str(b, "type");
+    const std::string_view type = string_field(b, "type");
     if (type != "text") {
       if (type == "image") {
         return invalid(block_path, "image blocks in tool_result are not supported by this gateway");
@@ -222,7 +218,7 @@ std::optional<InboundError> translate_turn(const json::object& message, const st
   if (field(message, "role") == nullptr) {
     return invalid(at(path, "role"), kRequired);
   }
-  const std::string_view role = str(message, "role");
+  const std::string_view role = string_field(message, "role");
   if (role != "user" && role != "assistant") {
     return invalid(at(path, "role"), "Input should be 'user' or 'assistant'");
   }
@@ -252,7 +248,7 @@ std::optional<InboundError> translate_turn(const json::object& message, const st
     if (field(block, "type") == nullptr) {
       return invalid(at(block_path, "type"), kRequired);
     }
-    const std::string_view type = str(block, "type");
+    const std::string_view type = string_field(block, "type");
     std::optional<InboundError> error;
     if (type == "text") {
       error = text_block(block, block_path, parts);
@@ -309,7 +305,7 @@ std::optional<InboundError> translate_system(const json::value& system, json::ar
       if (!blocks[i].is_object()) {
         return invalid(path, kDict);
       }
-      const std::string_view type = str(blocks[i].get_object(), "type");
+      const std::string_view type = string_field(blocks[i].get_object(), "type");
       if (type != "text") {
         return unsupported_block(path, type, "'text'");
       }
@@ -334,7 +330,8 @@ std::optional<InboundError> translate_tools(const json::array& tools, json::obje
       return invalid(path, kDict);
     }
     const json::object& tool = tools[i].get_object();
-    if (const std::string_view type = str(tool, "type"); !type.empty() && type != "custom") {
+    if (const std::string_view type = string_field(tool, "type");
+        !type.empty() && type != "custom") {
       return invalid(path, "server tools such as '" + std::string(type) +
                                "' are not supported by this gateway; define a custom tool with "
                                "name, description and input_schema");
@@ -371,7 +368,7 @@ std::optional<InboundError> translate_tool_choice(const json::value& choice, jso
     return invalid("tool_choice", kDict);
   }
   const json::object& c = choice.get_object();
-  const std::string_view type = str(c, "type");
+  const std::string_view type = string_field(c, "type");
   json::value openai;
   if (type == "auto" || type == "none") {
     openai = type;
@@ -428,7 +425,7 @@ std::optional<InboundError> check_fields(const json::object& in) {
     if (!thinking->is_object()) {
       return invalid("thinking", kDict);
     }
-    if (str(thinking->get_object(), "type") != "disabled") {
+    if (string_field(thinking->get_object(), "type") != "disabled") {
       return invalid("thinking",
                      "extended thinking is not supported by this gateway; omit `thinking` or set "
                      "it to {\"type\": \"disabled\"}");

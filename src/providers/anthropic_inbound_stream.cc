@@ -6,32 +6,12 @@
 #include <utility>
 
 #include "providers/anthropic_inbound.h"
+#include "providers/json_fields.h"
 
 namespace sheepdog::providers {
 namespace {
 
 namespace json = boost::json;
-
-std::string_view str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-const json::object* object_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-int64_t integer_at(const json::object& o, std::string_view key, int64_t fallback) {
-  const json::value* v = o.if_contains(key);
-  if (v != nullptr && v->is_int64()) {
-    return v->get_int64();
-  }
-  if (v != nullptr && v->is_uint64()) {
-    return static_cast<int64_t>(v->get_uint64());
-  }
-  return fallback;
-}
 
 // Appends "event: <type>\ndata: <data>\n\n"; `data` carries the same `type`, first, as
 // Anthropic's own events do.
@@ -87,9 +67,9 @@ void AnthropicStreamEncoder::on_event(const upstream::SseEvent& event, std::stri
     return;
   }
   const json::object& data = parsed.get_object();
-  if (const json::object* failure = object_at(data, "error")) {
-    const std::string_view message = str(*failure, "message");
-    error(anthropic_error_type(0, str(*failure, "type"), str(*failure, "code")),
+  if (const json::object* failure = object_field(data, "error")) {
+    const std::string_view message = string_field(*failure, "message");
+    error(anthropic_error_type(0, string_field(*failure, "type"), string_field(*failure, "code")),
           message.empty() ? "The stream failed." : message, out);
     return;
   }
@@ -97,23 +77,23 @@ void AnthropicStreamEncoder::on_event(const upstream::SseEvent& event, std::stri
 }
 
 void AnthropicStreamEncoder::on_chunk(const json::object& chunk, std::string& out) {
-  const json::object* usage = object_at(chunk, "usage");  // null on most chunks
+  const json::object* usage = object_field(chunk, "usage");  // null on most chunks
   if (usage != nullptr) {
     record_usage(*usage);
   }
   if (!started_) {
-    start(str(chunk, "id"), out);
+    start(string_field(chunk, "id"), out);
   }
   const json::value* choices = chunk.if_contains("choices");
   if (choices != nullptr && choices->is_array()) {
     for (const json::value& value : choices->get_array()) {
-      if (!value.is_object() || integer_at(value.get_object(), "index", 0) != 0) {
+      if (!value.is_object() || integer_field(value.get_object(), "index", 0) != 0) {
         continue;  // the client asked for one answer; the Messages API has no n
       }
       const json::object& choice = value.get_object();
-      if (const json::object* delta = object_at(choice, "delta")) {
+      if (const json::object* delta = object_field(choice, "delta")) {
         for (std::string_view key : {"content", "refusal"}) {
-          if (const std::string_view piece = str(*delta, key); !piece.empty()) {
+          if (const std::string_view piece = string_field(*delta, key); !piece.empty()) {
             text(piece, out);
           }
         }
@@ -130,7 +110,7 @@ void AnthropicStreamEncoder::on_chunk(const json::object& chunk, std::string& ou
       if (finished_) {
         return;
       }
-      if (const std::string_view finish = str(choice, "finish_reason"); !finish.empty()) {
+      if (const std::string_view finish = string_field(choice, "finish_reason"); !finish.empty()) {
         close_block(out);
         stop_reason_ = std::string(to_anthropic_stop_reason(finish));
       }
@@ -143,9 +123,10 @@ void AnthropicStreamEncoder::on_chunk(const json::object& chunk, std::string& ou
 
 void AnthropicStreamEncoder::on_tool_call(const json::object& call, size_t position,
                                           std::string& out) {
-  const int64_t index = integer_at(call, "index", static_cast<int64_t>(position));
-  const json::object* function = object_at(call, "function");
-  const std::string_view arguments = function != nullptr ? str(*function, "arguments") : "";
+  const int64_t index = integer_field(call, "index", static_cast<int64_t>(position));
+  const json::object* function = object_field(call, "function");
+  const std::string_view arguments =
+      function != nullptr ? string_field(*function, "arguments") : "";
   if (open_ != Block::kTool || open_tool_ != index) {
     if (tools_.contains(index)) {
       if (!arguments.empty()) {
@@ -157,14 +138,14 @@ void AnthropicStreamEncoder::on_tool_call(const json::object& call, size_t posit
       return;
     }
     close_block(out);
-    std::string id(str(call, "id"));
+    std::string id(string_field(call, "id"));
     if (id.empty()) {
       id = "toolu_" + id_.substr(4) + "_" + std::to_string(index);
     }
     json::object block;
     block["type"] = "tool_use";
     block["id"] = id;
-    block["name"] = function != nullptr ? str(*function, "name") : "";
+    block["name"] = function != nullptr ? string_field(*function, "name") : "";
     block["input"] = json::object();
     emit("content_block_start", json::object{{"index", next_block_}, {"content_block", block}},
          out);
@@ -248,10 +229,10 @@ void AnthropicStreamEncoder::error(std::string_view type, std::string_view messa
 void AnthropicStreamEncoder::record_usage(const json::object& usage) {
   openai_usage_ = usage;
   usage_.reported = true;
-  usage_.prompt_tokens = integer_at(usage, "prompt_tokens", 0);
-  usage_.completion_tokens = integer_at(usage, "completion_tokens", 0);
-  const json::object* details = object_at(usage, "prompt_tokens_details");
-  cached_tokens_ = details != nullptr ? integer_at(*details, "cached_tokens", 0) : 0;
+  usage_.prompt_tokens = integer_field(usage, "prompt_tokens", 0);
+  usage_.completion_tokens = integer_field(usage, "completion_tokens", 0);
+  const json::object* details = object_field(usage, "prompt_tokens_details");
+  cached_tokens_ = details != nullptr ? integer_field(*details, "cached_tokens", 0) : 0;
 }
 
 }  // namespace sheepdog::providers

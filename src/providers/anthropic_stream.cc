@@ -5,26 +5,12 @@
 #include <boost/json/value.hpp>
 
 #include "providers/anthropic_messages.h"
+#include "providers/json_fields.h"
 
 namespace sheepdog::providers {
 namespace {
 
 namespace json = boost::json;
-
-std::string_view str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-const json::object* object_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-int64_t integer_at(const json::object& o, std::string_view key, int64_t fallback) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_int64() ? v->get_int64() : fallback;
-}
 
 json::object choice_with(json::object delta, json::value finish_reason = nullptr) {
   json::object choice;
@@ -77,13 +63,13 @@ bool AnthropicStreamDecoder::on_event(const upstream::SseEvent& event, std::stri
   const json::object& data = parsed.get_object();
   // The event name is also in the data's `type`; the data is what Anthropic documents as
   // authoritative, and proxies sometimes drop `event:` lines.
-  const std::string_view type = str(data, "type");
+  const std::string_view type = string_field(data, "type");
 
   if (type == "message_start") {
-    if (const json::object* message = object_at(data, "message")) {
-      id_ = str(*message, "id");
-      model_ = str(*message, "model");
-      if (const json::object* u = object_at(*message, "usage")) {
+    if (const json::object* message = object_field(data, "message")) {
+      id_ = string_field(*message, "id");
+      model_ = string_field(*message, "model");
+      if (const json::object* u = object_field(*message, "usage")) {
         anthropic_usage_ = *u;
         usage_ = anthropic_usage(anthropic_usage_);
       }
@@ -91,47 +77,47 @@ bool AnthropicStreamDecoder::on_event(const upstream::SseEvent& event, std::stri
     emit(choice_with(json::object{{"role", "assistant"}, {"content", ""}}), out);
     ++step.events;
   } else if (type == "content_block_start") {
-    const json::object* block = object_at(data, "content_block");
-    if (block != nullptr && str(*block, "type") == "tool_use") {
+    const json::object* block = object_field(data, "content_block");
+    if (block != nullptr && string_field(*block, "type") == "tool_use") {
       const int64_t index = static_cast<int64_t>(tool_index_.size());
-      tool_index_[integer_at(data, "index", 0)] = index;
+      tool_index_[integer_field(data, "index", 0)] = index;
       json::object call;
       call["index"] = index;
-      call["id"] = str(*block, "id");
+      call["id"] = string_field(*block, "id");
       call["type"] = "function";
-      call["function"] = json::object{{"name", str(*block, "name")}, {"arguments", ""}};
+      call["function"] = json::object{{"name", string_field(*block, "name")}, {"arguments", ""}};
       emit(choice_with(json::object{{"tool_calls", json::array{std::move(call)}}}), out);
       ++step.events;
     }
   } else if (type == "content_block_delta") {
-    const json::object* delta = object_at(data, "delta");
+    const json::object* delta = object_field(data, "delta");
     if (delta == nullptr) {
       return false;
     }
-    const std::string_view delta_type = str(*delta, "type");
+    const std::string_view delta_type = string_field(*delta, "type");
     if (delta_type == "text_delta") {
-      emit(choice_with(json::object{{"content", str(*delta, "text")}}), out);
+      emit(choice_with(json::object{{"content", string_field(*delta, "text")}}), out);
       ++step.events;
     } else if (delta_type == "input_json_delta") {
-      const auto it = tool_index_.find(integer_at(data, "index", 0));
+      const auto it = tool_index_.find(integer_field(data, "index", 0));
       if (it == tool_index_.end()) {
         return false;  // arguments for a tool call that never started
       }
       json::object call;
       call["index"] = it->second;
-      call["function"] = json::object{{"arguments", str(*delta, "partial_json")}};
+      call["function"] = json::object{{"arguments", string_field(*delta, "partial_json")}};
       emit(choice_with(json::object{{"tool_calls", json::array{std::move(call)}}}), out);
       ++step.events;
     }
   } else if (type == "message_delta") {
-    if (const json::object* u = object_at(data, "usage")) {
+    if (const json::object* u = object_field(data, "usage")) {
       for (const auto& field : *u) {
         anthropic_usage_[field.key()] = field.value();
       }
       usage_ = anthropic_usage(anthropic_usage_);
     }
-    const json::object* delta = object_at(data, "delta");
-    const std::string_view stop = delta != nullptr ? str(*delta, "stop_reason") : "";
+    const json::object* delta = object_field(data, "delta");
+    const std::string_view stop = delta != nullptr ? string_field(*delta, "stop_reason") : "";
     if (!stop.empty()) {
       emit(choice_with(json::object(), json::value(to_openai_finish_reason(stop))), out);
       ++step.events;
