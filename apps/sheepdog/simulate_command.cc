@@ -90,6 +90,11 @@ void print_list() {
     defaults += (defaults.empty() ? "" : ",") + name;
   }
   fmt::print("\nDefault strategies: {}\n", defaults);
+  defaults.clear();
+  for (const std::string& name : sim::tool_call_strategy_names()) {
+    defaults += (defaults.empty() ? "" : ",") + name;
+  }
+  fmt::print("Default strategies for scenarios with tool calls (tool-calls): {}\n", defaults);
 }
 
 // A progress bar on stderr, only for a terminal and only when the run is long enough to wait on.
@@ -191,7 +196,7 @@ void run_simulate(const SimulateArgs& args, const std::vector<std::string>& extr
 
   std::vector<std::string> names = split_commas(args.strategies);
   if (names.empty()) {
-    names = sim::default_strategy_names();
+    names = sim::default_strategies_for(scenario);
     for (const sim::Strategy& custom : file.strategies) {
       names.push_back(custom.name);
     }

@@ -14,6 +14,7 @@
 #include "resilience/circuit_breaker.h"
 #include "resilience/retry_budget.h"
 #include "resilience/retry_policy.h"
+#include "resilience/tool_call_policy.h"
 
 namespace sheepdog::config {
 
@@ -87,6 +88,8 @@ struct ResiliencePolicy {
   Duration first_token_timeout = seconds(10);
   CircuitBreakerPolicy circuit_breaker;
   RetryBudgetPolicy retry_budget;
+  // Validation of tool calls and structured output, and what to do with invalid answers.
+  ToolCallPolicy tool_calls;
 };
 
 // `models.<alias>.deployments[i]`: where an alias can be served.

@@ -9,15 +9,16 @@
 namespace sheepdog::config {
 namespace {
 
-constexpr std::array<std::string_view, 9> kPolicyKeys = {"max_attempts",
-                                                         "timeouts",
-                                                         "backoff",
-                                                         "pushback",
-                                                         "honor_should_retry_header",
-                                                         "prefer_other_deployment",
-                                                         "on",
-                                                         "circuit_breaker",
-                                                         "retry_budget"};
+constexpr std::array<std::string_view, 10> kPolicyKeys = {"max_attempts",
+                                                          "timeouts",
+                                                          "backoff",
+                                                          "pushback",
+                                                          "honor_should_retry_header",
+                                                          "prefer_other_deployment",
+                                                          "on",
+                                                          "circuit_breaker",
+                                                          "retry_budget",
+                                                          "tool_validation"};
 constexpr std::array<std::string_view, 3> kTimeoutKeys = {"attempt", "total", "first_token"};
 constexpr std::array<std::string_view, 6> kBackoffKeys = {
     "kind", "base_delay", "max_delay", "multiplier", "jitter", "jitter_fraction"};
@@ -35,6 +36,9 @@ constexpr std::array<std::string_view, 13> kBreakerKeys = {"enabled",
                                                            "half_open_probes",
                                                            "half_open_successes",
                                                            "failure_kinds"};
+constexpr std::array<std::string_view, 4> kToolValidationKeys = {"enabled", "mode", "max_retries",
+                                                                 "streams"};
+constexpr std::array<std::string_view, 3> kToolRepairModes = {"resample", "repair", "pass"};
 constexpr std::array<std::string_view, 6> kBudgetKeys = {"enabled",        "max_tokens",
                                                          "token_ratio",    "concurrency_cap",
                                                          "budget_percent", "min_retry_concurrency"};
@@ -279,6 +283,14 @@ PolicyOverlay decode_policy_overlay(Decoder& d, const YAML::Node& node, std::str
     s->integer("min_retry_concurrency", 0, kIntLimit,
                [](P& p, int64_t v) { p.retry_budget.min_retry_concurrency = static_cast<int>(v); });
   }
+  if (auto s = policy.section("tool_validation", kToolValidationKeys)) {
+    s->boolean("enabled", [](P& p, bool v) { p.tool_calls.enabled = v; });
+    s->choice("mode", kToolRepairModes,
+              [](P& p, size_t i) { p.tool_calls.mode = static_cast<ToolRepairMode>(i); });
+    s->integer("max_retries", 0, 10,
+               [](P& p, int64_t v) { p.tool_calls.max_retries = static_cast<int>(v); });
+    s->boolean("streams", [](P& p, bool v) { p.tool_calls.validate_streams = v; });
+  }
   return overlay;
 }
 
@@ -393,6 +405,7 @@ bool validate_merged_policy(Decoder& d, const PolicyMerge& merge, const PolicyOv
   backstop(p.retry.validate());
   backstop(cb.validate());
   backstop(budget.validate());
+  backstop(p.tool_calls.validate());
   return ok;
 }
 

@@ -68,7 +68,22 @@ GatewayMetrics::GatewayMetrics(MetricsRegistry& registry)
           "sheepdog_idempotent_requests_total",
           "Requests carrying an Idempotency-Key, by what happened: executed, replayed (a stored "
           "answer), waited (for a concurrent duplicate, then replayed) or conflict (422).",
-          {"outcome"})) {}
+          {"outcome"})),
+      validation_failures(registry.counter(
+          "sheepdog_validation_failures_total",
+          "Answers that failed validation: tool calls (unknown tool, arguments not JSON or "
+          "breaking the tool's schema) or structured output breaking its response_format.",
+          {"model", "kind", "reason"})),
+      validation_retries(registry.counter(
+          "sheepdog_validation_retries_total",
+          "Requests sent again because the answer failed validation, by mode (resample or "
+          "repair).",
+          {"model", "mode"})),
+      validation_results(registry.counter(
+          "sheepdog_validation_results_total",
+          "Validated requests by result: valid, repaired (valid after validation retries), "
+          "failed (answered with an error), passed_invalid (mode pass).",
+          {"model", "result"})) {}
 
 double GatewayMetrics::state_value(BreakerState state) {
   switch (state) {

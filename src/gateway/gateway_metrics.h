@@ -25,6 +25,12 @@
 //                                                         limit: "waited" or "refused"
 //   sheepdog_idempotent_requests_total{outcome}           requests with an Idempotency-Key:
 //                                                         executed, replayed, waited, conflict
+//   sheepdog_validation_failures_total{model,kind,reason} invalid answers (tool calls or
+//                                                         structured output), by reason
+//   sheepdog_validation_retries_total{model,mode}         resample / repair requests sent
+//   sheepdog_validation_results_total{model,result}       validated requests: valid, repaired
+//                                                         (valid after retries), failed,
+//                                                         passed_invalid
 //
 // Keys are labelled by their fingerprint (core/key_fingerprint.h), never the key.
 //
@@ -59,6 +65,9 @@ struct GatewayMetrics {
   GaugeFamily& key_cooling;
   CounterFamily& key_waits;
   CounterFamily& idempotent_requests;
+  CounterFamily& validation_failures;
+  CounterFamily& validation_retries;
+  CounterFamily& validation_results;
 
   // The gauge value for a breaker state: 0 closed, 1 open, 2 half-open.
   static double state_value(BreakerState state);

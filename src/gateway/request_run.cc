@@ -4,9 +4,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 
 #include "gateway/stream_relay.h"
 #include "gateway/token_estimate.h"
+#include "llm/repair_prompt.h"
 
 namespace sheepdog::gateway {
 namespace {
@@ -168,6 +170,90 @@ asio::awaitable<bool> RequestRun::wait(Duration delay) {
   co_return !ec && !sink_.client_gone();
 }
 
+RequestRun::Verdict RequestRun::check_answer(const AttemptResult& attempt,
+                                             providers::EncodeInput& input) {
+  const ToolCallPolicy& policy = segment_->alias.policy.tool_calls;
+  if (!policy.enabled) {
+    return Verdict::kAccept;
+  }
+  if (!validator_built_) {
+    validator_built_ = true;
+    validator_ = llm::AnswerValidator::for_request(request_.body);
+  }
+  if (!validator_) {
+    return Verdict::kAccept;
+  }
+  boost::system::error_code ec;
+  const boost::json::value parsed = boost::json::parse(attempt.response.body, ec);
+  if (ec || !parsed.is_object()) {
+    return Verdict::kAccept;  // the provider's decode accepted it; nothing to validate here
+  }
+  llm::ValidationReport report = validator_->validate(parsed.get_object());
+  GatewayMetrics& metrics = parts_.runtime.metrics();
+  if (report.ok) {
+    validation_ = tool_state_ && tool_state_->retries_used() > 0 ? "repaired" : "valid";
+    metrics.validation_results.with({request_.model, validation_}).inc();
+    return Verdict::kAccept;
+  }
+  const std::string_view kind = llm::to_string(report.kind);
+  std::vector<llm::ValidationReason> counted;
+  for (const llm::ValidationIssue& issue : report.issues) {
+    if (std::find(counted.begin(), counted.end(), issue.reason) == counted.end()) {
+      counted.push_back(issue.reason);
+      metrics.validation_failures.with({request_.model, kind, llm::to_string(issue.reason)}).inc();
+    }
+  }
+  if (!tool_state_) {
+    tool_state_ = std::make_unique<ToolCallState>(policy);
+  }
+  const ToolCallState::Action action = tool_state_->on_invalid();
+  switch (action) {
+    case ToolCallState::Action::kPass:
+      validation_ = "failed";
+      metrics.validation_results.with({request_.model, "passed_invalid"}).inc();
+      return Verdict::kAccept;
+    case ToolCallState::Action::kFail:
+      validation_ = "failed";
+      metrics.validation_results.with({request_.model, "failed"}).inc();
+      invalid_ = std::move(report);
+      return Verdict::kFail;
+    case ToolCallState::Action::kResample:
+      metrics.validation_retries.with({request_.model, "resample"}).inc();
+      input.body = &request_.body;
+      break;
+    case ToolCallState::Action::kRepair: {
+      metrics.validation_retries.with({request_.model, "repair"}).inc();
+      const boost::json::object* message =
+          llm::choice_message(parsed.get_object(), report.first_failing_choice());
+      if (message != nullptr) {
+        repair_body_ = llm::repair_request(request_.body, *message, report);
+        input.body = &repair_body_;
+      }
+      break;
+    }
+  }
+  invalid_ = std::move(report);
+  return Verdict::kRetry;
+}
+
+asio::awaitable<void> RequestRun::answer_invalid(const Deployment& deployment) {
+  deployment_ = deployment.name;
+  const std::string_view type = llm::error_type(invalid_.kind);
+  const int tries = tool_state_ ? tool_state_->retries_used() + 1 : 1;
+  const std::string message =
+      std::string(invalid_.kind == llm::ValidationKind::kToolCall
+                      ? "The model's tool call"
+                      : "The model's structured output") +
+      " failed validation " +
+      (tries == 1 ? "once" : "on all " + std::to_string(tries) + " answers") + " (deployment '" +
+      deployment.name + "'). Last errors:\n" + invalid_.summary();
+  ResponseHead h = head(502);
+  h.add("content-type", "application/json");
+  record_.latency = clock_.now() - start_;
+  const bool sent = co_await sink_.send(std::move(h), openai_error_body(message, type, type));
+  finish(ErrorKind::kInvalidToolCall, GiveUpReason::kNone, sent ? 502 : 0);
+}
+
 void RequestRun::correct_key_charge(Deployment& deployment, const providers::TokenUsage& usage) {
   if (key_ && deployment.keys != nullptr && usage.reported) {
     deployment.keys->pool().record_usage(
@@ -182,6 +268,9 @@ ResponseHead RequestRun::head(int status) const {
   head.add("x-sheepdog-attempts", std::to_string(record_.attempts));
   if (!deployment_.empty()) {
     head.add("x-sheepdog-deployment", deployment_);
+  }
+  if (!validation_.empty()) {
+    head.add("x-sheepdog-validation", validation_);
   }
   return head;
 }
@@ -302,8 +391,33 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
       co_return;
     }
     if (attempt.outcome.succeeded()) {
-      co_await answer_success(attempt, deployment);
-      co_return;
+      const Verdict verdict = request_.stream ? Verdict::kAccept : check_answer(attempt, input);
+      if (verdict == Verdict::kAccept) {
+        co_await answer_success(attempt, deployment);
+        co_return;
+      }
+      // The deployment answered; the answer is wrong. Healthy as far as breakers and budgets
+      // are concerned.
+      deployment.breaker.record(attempt.outcome, now);
+      deployment.stats.on_success(attempt.latency);
+      segment_->alias.budget.record_success();
+      release_retry_slot();
+      correct_key_charge(deployment, attempt.usage);
+      // The reasons only: the issues' messages quote the model's output, which logs never hold.
+      attempt.detail = "answer failed validation:";
+      for (const llm::ValidationIssue& issue : invalid_.issues) {
+        attempt.detail += " ";
+        attempt.detail += llm::to_string(issue.reason);
+      }
+      record_attempt(attempt, deployment, ErrorKind::kInvalidToolCall);
+      if (verdict == Verdict::kFail) {
+        co_await answer_invalid(deployment);
+        co_return;
+      }
+      parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
+      pending_backoff_ = Duration::zero();
+      want = CandidatePicker::Want::kSame;
+      continue;
     }
 
     const ErrorKind kind = *attempt.outcome.error;

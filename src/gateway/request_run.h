@@ -24,6 +24,14 @@
 // deployment of the alias is tried; for the last one the request waits for a key if one frees
 // up before the deadline, else walks to a fallback alias, else gets 429 with retry-after.
 //
+// Answer validation (policy tool_validation, llm/tool_validation.h): a non-streamed 2xx answer
+// to a request with tools or a JSON response_format is checked before it goes out; an invalid
+// one is sent again as is (resample) or with the errors appended (repair, llm/repair_prompt.h)
+// on the same deployment, within the policy's own allowance (not max_attempts: the deployment
+// is healthy, the answer is wrong), then answered 502 invalid_tool_call /
+// invalid_structured_output; or, under pass, returned flagged. Every validated answer carries
+// x-sheepdog-validation: valid, repaired, or failed.
+//
 // The loop never retries after the client has received a response head.
 #pragma once
 
@@ -41,7 +49,9 @@
 #include "gateway/error_mapping.h"
 #include "gateway/observer.h"
 #include "gateway/runtime.h"
+#include "llm/tool_validation.h"
 #include "resilience/retry_policy.h"
+#include "resilience/tool_call_policy.h"
 #include "upstream/upstream_client.h"
 
 namespace sheepdog::gateway {
@@ -88,6 +98,12 @@ class RequestRun {
                                             CandidatePicker::Want& want);
   int64_t estimated_tokens();
 
+  // A non-streamed 2xx answer, checked (see the file comment). kRetry: `input` now holds the
+  // request to send next (the same, or the repair request).
+  enum class Verdict : unsigned char { kAccept, kRetry, kFail };
+  Verdict check_answer(const AttemptResult& attempt, providers::EncodeInput& input);
+  boost::asio::awaitable<void> answer_invalid(const Deployment& deployment);
+
   boost::asio::awaitable<bool> wait(Duration delay);
   boost::asio::awaitable<void> answer_success(AttemptResult& attempt, Deployment& deployment);
   boost::asio::awaitable<void> give_up(GiveUpReason reason);
@@ -115,6 +131,13 @@ class RequestRun {
   Duration pending_backoff_{};               // the wait before the next attempt (for its log line)
   std::optional<int64_t> estimated_tokens_;  // computed on first use (key pools only)
   std::optional<size_t> key_;                // the pool key of the running attempt
+  // Answer validation: built on the first answer that needs it.
+  bool validator_built_ = false;
+  std::optional<llm::AnswerValidator> validator_;
+  std::unique_ptr<ToolCallState> tool_state_;
+  boost::json::object repair_body_;  // the repair request, when one is sent
+  llm::ValidationReport invalid_;    // the last failed validation
+  std::string validation_;           // x-sheepdog-validation, "" if not validated
   bool started_ = false;
   bool finished_ = false;
   RequestRecord record_;

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "mock/mock_tool_faults.h"
 #include "server/sse_event.h"
 
 namespace sheepdog::mock {
@@ -55,6 +56,12 @@ std::string event(std::string_view name, const json::object& data) {
   return server::format_sse_event(name, json::serialize(data));
 }
 
+bool parses(std::string_view text) {
+  boost::system::error_code ec;
+  json::parse(text, ec);
+  return !ec;
+}
+
 bool is_object_text(std::string_view text) {
   boost::system::error_code ec;
   const json::value v = json::parse(text, ec);
@@ -68,8 +75,11 @@ ChatReply anthropic_reply(const ChatCall& call, Outcome outcome, const MockConfi
   const size_t requested = call.max_tokens.value_or(config.completion_tokens);
   ChatCall capped = call;
   capped.max_tokens = std::min(requested, config.completion_tokens);
-  const Outcome made =
-      outcome == Outcome::kMalformedToolCall && !call.stream ? Outcome::kInvalidToolArgs : outcome;
+  // Unparseable arguments exist only in a stream: a whole message's input is an object.
+  const bool syntax_fault = outcome == Outcome::kMalformedToolCall ||
+                            outcome == Outcome::kToolTruncatedJson ||
+                            outcome == Outcome::kToolTrailingText;
+  const Outcome made = syntax_fault && !call.stream ? Outcome::kInvalidToolArgs : outcome;
   ChatReply reply = make_chat_reply(capped, made, config, random, /*created=*/0);
   reply.id = random_id("msg_01", 22, random);
   if (!reply.tool_call) {
@@ -78,9 +88,11 @@ ChatReply anthropic_reply(const ChatCall& call, Outcome outcome, const MockConfi
   }
   ToolCallReply& tool = *reply.tool_call;
   tool.id = random_id("toolu_01", 22, random);
-  if (made != Outcome::kMalformedToolCall && !is_object_text(tool.arguments)) {
-    tool.arguments =
-        made == Outcome::kInvalidToolArgs ? R"({"unexpected_argument":"not in the schema"})" : "{}";
+  // What is not an object can stand only as unparseable stream text; a parseable non-object
+  // (break_schema's "not an object") or any non-object in a whole message is replaced.
+  const bool streamed_syntax_fault = call.stream && !parses(tool.arguments);
+  if (!streamed_syntax_fault && !is_object_text(tool.arguments)) {
+    tool.arguments = is_tool_fault(made) ? R"({"unexpected_argument":"not in the schema"})" : "{}";
     reply.completion_tokens = approx_tokens(tool.name) + approx_tokens(tool.arguments);
   }
   reply.finish_reason = "tool_use";

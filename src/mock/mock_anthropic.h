@@ -10,11 +10,16 @@
 // answer is config.completion_tokens long, or max_tokens if that is smaller, and then stops
 // with "max_tokens" (also when the two are equal).
 //
-// Tool faults: Anthropic's `input` is a JSON object, so a non-streamed malformed_tool_call
-// answers like invalid_tool_args (an object that breaks the schema): unparseable text exists
-// only in a stream, as input_json_delta pieces that join to a cut-off object. Where no object
-// can break the schema (one with neither properties nor required), invalid arguments are
+// Tool faults (mock_tool_faults.h): Anthropic's `input` is a JSON object, so unparseable text
+// exists only in a stream, as input_json_delta pieces that join to a cut-off object
+// (malformed_tool_call, tool_truncated_json) or to an object followed by prose
+// (tool_trailing_text). Not streamed, those three answer like invalid_tool_args: an object
+// that breaks the schema. Where a fault leaves no object (one that falls back to truncated
+// JSON, or invalid_tool_args on a schema with neither properties nor required), the input is
 // {"unexpected_argument": "not in the schema"}, which breaks only additionalProperties: false.
+// tool_wrong_type, tool_missing_required, tool_extra_property and tool_unknown_tool look the
+// same as on OpenAI, streamed or not. Requests have no response_format, so without tools a
+// tool fault answers normally.
 #pragma once
 
 #include <cstddef>

@@ -21,6 +21,12 @@ constexpr std::array<std::string_view, kOutcomeCount> kNames = {
     "malformed_tool_call",
     "invalid_tool_args",
     "context_length_exceeded",
+    "tool_truncated_json",
+    "tool_trailing_text",
+    "tool_wrong_type",
+    "tool_missing_required",
+    "tool_unknown_tool",
+    "tool_extra_property",
 };
 
 // Used when tokens_per_second is 0, so that a slow stream is still slow.

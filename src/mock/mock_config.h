@@ -35,10 +35,20 @@ enum class Outcome : unsigned char {
   kSlowStream,             // "slow_stream": chunks slow_stream_factor times slower
   kTruncatedStream,        // "truncated_stream": the body stops half-way (no [DONE]), then FIN
   kMalformedToolCall,      // "malformed_tool_call": tool arguments that are not valid JSON
+                           // (cut at half; the older, coarser form of tool_truncated_json)
   kInvalidToolArgs,        // "invalid_tool_args": valid JSON that breaks the tool's schema
+                           // (a required property left out or a wrong type, at random)
   kContextLengthExceeded,  // "context_length_exceeded": 400 with OpenAI's body and code
+  // Finer tool-call and structured-output faults (mock_tool_faults.h says exactly what each
+  // does, and what it falls back to where the schema gives it nothing to break):
+  kToolTruncatedJson,    // "tool_truncated_json": arguments cut off mid-JSON
+  kToolTrailingText,     // "tool_trailing_text": valid JSON followed by prose
+  kToolWrongType,        // "tool_wrong_type": one property of the wrong type
+  kToolMissingRequired,  // "tool_missing_required": a required property left out
+  kToolUnknownTool,      // "tool_unknown_tool": the call names a tool that was not offered
+  kToolExtraProperty,    // "tool_extra_property": a property the schema does not declare
 };
-inline constexpr size_t kOutcomeCount = 14;
+inline constexpr size_t kOutcomeCount = 20;
 
 std::string_view to_string(Outcome outcome);
 // A name as above, or the status aliases "429", "500", "502", "503", "504".
@@ -113,6 +123,8 @@ struct MockConfig {
 
 // The `--fault-rate R` mix: R spread over the transient faults a gateway should absorb (429
 // 40%, 500 15%, 503 15%, 502 5%, 504 5%, reset 10%, truncated stream 5%, slow stream 5%).
+// Tool and structured-output faults are never part of it: they test validation, not transport,
+// and are set by name in a profile's `faults:`.
 // REQUIRES: 0 <= total_rate <= 1.
 void set_default_fault_mix(FaultProfile& profile, double total_rate);
 

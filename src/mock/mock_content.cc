@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cmath>
 
 #include "mock/mock_schema_args.h"
+#include "mock/mock_tool_faults.h"
 
 namespace sheepdog::mock {
 namespace {
+
+namespace json = boost::json;
 
 constexpr std::array<std::string_view, 32> kWords = {
     "the",    "gateway", "retries", "request",  "model",   "answer",  "quickly", "with",
@@ -107,15 +111,13 @@ ChatReply make_chat_reply(const ChatCall& call, Outcome outcome, const MockConfi
         }
       }
     }
-    boost::json::value arguments = arguments_from_schema(tool->parameters);
-    if (outcome == Outcome::kInvalidToolArgs) {
-      arguments = break_schema(tool->parameters, std::move(arguments), random.chance(0.5));
-    }
-    std::string text = boost::json::serialize(arguments);
-    if (outcome == Outcome::kMalformedToolCall) {
-      text = malformed_json(text);
-    }
-    reply.tool_call = ToolCallReply{random_id("call_", 24, random), tool->name, std::move(text)};
+    const json::value arguments = arguments_from_schema(tool->parameters);
+    std::string text = break_json(tool->parameters, arguments, outcome, random).text;
+    std::string name = outcome == Outcome::kToolUnknownTool
+                           ? unknown_tool_name(call.tools, tool->name)
+                           : tool->name;
+    reply.tool_call =
+        ToolCallReply{random_id("call_", 24, random), std::move(name), std::move(text)};
     reply.finish_reason = "tool_calls";
     reply.completion_tokens =
         approx_tokens(reply.tool_call->name) + approx_tokens(reply.tool_call->arguments);
@@ -126,6 +128,13 @@ ChatReply make_chat_reply(const ChatCall& call, Outcome outcome, const MockConfi
   reply.text = generate_text(tokens, fnv1a(call.model) ^ fnv1a(call.prompt_text));
   reply.finish_reason = "stop";
   reply.completion_tokens = tokens;
+  if (call.response_format != ResponseFormat::kText) {
+    const json::value content = call.response_format == ResponseFormat::kJsonSchema
+                                    ? arguments_from_schema(call.response_schema)
+                                    : json::value(json::object{{"answer", reply.text}});
+    reply.text = break_json(call.response_schema, content, outcome, random).text;
+    reply.completion_tokens = approx_tokens(reply.text);
+  }
   return reply;
 }
 

@@ -26,6 +26,9 @@ struct ToolSpec {
   boost::json::value parameters;  // JSON Schema; null when the tool declared none
 };
 
+// OpenAI's response_format: free text, any JSON object, or JSON that follows a schema.
+enum class ResponseFormat : unsigned char { kText, kJsonObject, kJsonSchema };
+
 struct ChatCall {
   std::string model;
   bool stream = false;
@@ -35,6 +38,8 @@ struct ChatCall {
   size_t message_count = 0;
   std::vector<ToolSpec> tools;             // empty when tool_choice is "none"
   std::optional<std::string> forced_tool;  // tool_choice naming one function
+  ResponseFormat response_format = ResponseFormat::kText;
+  boost::json::value response_schema;  // json_schema.schema under kJsonSchema; else null
 };
 
 struct ToolCallReply {
@@ -73,12 +78,14 @@ std::string generate_text(size_t tokens, uint64_t seed);
 // "prefix" + `length` random alphanumerics, as OpenAI's ids look.
 std::string random_id(std::string_view prefix, size_t length, RandomSource& random);
 
-// The answer to `call` for an outcome that produces one (ok, slow_stream, truncated_stream,
-// malformed_tool_call, invalid_tool_args): a tool call when the call has tools (to the forced
-// tool, else the first), with arguments from the tool's schema, broken as the outcome says;
-// otherwise text of max_tokens (capped at config.max_completion_tokens) or
-// config.completion_tokens tokens, seeded by the prompt so the same request reads the same.
-// Draws the ids from `random`.
+// The answer to `call` for an outcome that produces one (ok, slow_stream, truncated_stream and
+// the tool faults of mock_tool_faults.h): a tool call when the call has tools (to the forced
+// tool, else the first), with arguments from the tool's schema, broken as the outcome says.
+// Otherwise, under a json_schema response_format, content made from that schema as tool
+// arguments are, and under json_object {"answer": TEXT} with TEXT as below; either broken as
+// the outcome says (tool_unknown_tool has nothing to rename there). Otherwise text of
+// max_tokens (capped at config.max_completion_tokens) or config.completion_tokens tokens,
+// seeded by the prompt so the same request reads the same. Draws the ids from `random`.
 ChatReply make_chat_reply(const ChatCall& call, Outcome outcome, const MockConfig& config,
                           RandomSource& random, int64_t created);
 

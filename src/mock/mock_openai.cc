@@ -84,6 +84,41 @@ std::optional<ApiError> decode_tools(const json::object& body, ChatCall& call) {
   return std::nullopt;
 }
 
+// response_format: {"type": "text" | "json_object" | "json_schema", "json_schema": {"name",
+// "schema", "strict"}}. A json_schema without `schema` is accepted; its content is then {}.
+std::optional<ApiError> decode_response_format(const json::object& body, ChatCall& call) {
+  const json::value* format = body.if_contains("response_format");
+  if (format == nullptr || format->is_null()) {
+    return std::nullopt;
+  }
+  const json::value* type =
+      format->is_object() ? format->get_object().if_contains("type") : nullptr;
+  if (type == nullptr || !type->is_string()) {
+    return invalid_request("Missing required parameter: 'response_format.type'.",
+                           "response_format.type", "missing_required_parameter");
+  }
+  const std::string_view name = type->get_string();
+  if (name == "json_object") {
+    call.response_format = ResponseFormat::kJsonObject;
+  } else if (name == "json_schema") {
+    const json::value* spec = format->get_object().if_contains("json_schema");
+    if (spec == nullptr || !spec->is_object()) {
+      return invalid_request("Missing required parameter: 'response_format.json_schema'.",
+                             "response_format.json_schema", "missing_required_parameter");
+    }
+    call.response_format = ResponseFormat::kJsonSchema;
+    if (const json::value* schema = spec->get_object().if_contains("schema")) {
+      call.response_schema = *schema;
+    }
+  } else if (name != "text") {
+    return invalid_request("Invalid value: '" + std::string(name) +
+                               "'. Supported values are: 'text', 'json_object', and "
+                               "'json_schema'.",
+                           "response_format.type", "invalid_value");
+  }
+  return std::nullopt;
+}
+
 json::object chunk_base(const ChatReply& reply, bool include_usage) {
   json::object chunk;
   chunk["id"] = reply.id;
@@ -148,6 +183,9 @@ std::optional<ApiError> decode_openai_chat(std::string_view text, ChatCall* out)
     call.max_tokens = positive_integer(body.if_contains("max_tokens"));
   }
   if (auto error = decode_tools(body, call)) {
+    return error;
+  }
+  if (auto error = decode_response_format(body, call)) {
     return error;
   }
   *out = std::move(call);

@@ -21,8 +21,9 @@ namespace sheepdog::mock {
 namespace asio = server::asio;
 namespace http = server::http;
 
-// Decodes a POST /v1/chat/completions body. Nullopt on success; otherwise the 400 error to
-// send, worded as OpenAI words it.
+// Decodes a POST /v1/chat/completions body, including tools, tool_choice and response_format
+// (text, json_object, json_schema with its schema). Nullopt on success; otherwise the 400
+// error to send, worded as OpenAI words it.
 std::optional<server::ApiError> decode_openai_chat(std::string_view body, ChatCall* out);
 
 // The non-streaming response body (object "chat.completion").

@@ -12,6 +12,7 @@
 #include "mock/mock_anthropic.h"
 #include "mock/mock_config_decode.h"
 #include "mock/mock_openai.h"
+#include "mock/mock_tool_faults.h"
 
 namespace sheepdog::mock {
 namespace {
@@ -196,13 +197,13 @@ asio::awaitable<bool> MockService::play_failure(const ApiWire& wire, Outcome out
 }
 
 FaultPlanner::Decision MockService::decide(const HttpRequest& request, const std::string& model,
-                                           bool has_tools, std::string_view endpoint,
+                                           const ChatCall* chat, std::string_view endpoint,
                                            RandomSource& random) {
   FaultPlanner::Decision decision = planner_.next(model, random);
-  if ((decision.outcome == Outcome::kMalformedToolCall ||
-       decision.outcome == Outcome::kInvalidToolArgs) &&
-      !has_tools) {
-    decision.outcome = Outcome::kOk;  // no tool call to break (none offered, or a vector)
+  const bool breakable =
+      chat != nullptr ? fault_applies(*chat, decision.outcome) : !is_tool_fault(decision.outcome);
+  if (!breakable) {
+    decision.outcome = Outcome::kOk;  // no tool call or JSON content to break (or a vector)
   }
   stats_.record(key_fingerprint(api_key_header(request)), model, endpoint, decision.outcome);
   return decision;
@@ -232,8 +233,7 @@ asio::awaitable<std::optional<MockService::Admitted>> MockService::admit(const H
     co_await responder.send(std::move(response));
     co_return std::nullopt;
   }
-  const bool has_tools = call.chat != nullptr && !call.chat->tools.empty();
-  Admitted admitted{decide(request, call.model, has_tools, call.endpoint, random), Duration::zero(),
+  Admitted admitted{decide(request, call.model, call.chat, call.endpoint, random), Duration::zero(),
                     context.request_id, &random};
   const FaultProfile& profile = admitted.decision.profile();
   admitted.latency = profile.latency.sample(random);

@@ -35,6 +35,7 @@ namespace sheepdog::mock {
 namespace asio = server::asio;
 namespace http = server::http;
 
+struct ChatCall;      // mock_content.h
 struct ErrorContext;  // mock_openai.h
 struct ApiWire;       // how one API names request ids and words errors (mock_service.cc)
 
@@ -79,9 +80,11 @@ class MockService {
   asio::awaitable<void> deliver(server::Responder& responder, const Admitted& admitted,
                                 const ApiWire& wire, const Answer& answer);
   // The next outcome for a call to `model` on `endpoint`, counted in the stats. A tool fault
-  // with no tool call to break (no tools offered, or embeddings) becomes an ordinary answer.
+  // with nothing to break (fault_applies() false: no tools and no JSON response_format, or
+  // embeddings, where `chat` is null) becomes an ordinary answer, counted as ok.
   FaultPlanner::Decision decide(const server::HttpRequest& request, const std::string& model,
-                                bool has_tools, std::string_view endpoint, RandomSource& random);
+                                const ChatCall* chat, std::string_view endpoint,
+                                RandomSource& random);
   // Plays an outcome that is not an answer (error status, hang, reset). False if `outcome`
   // produces an answer, which is then the caller's job; true when the request is done.
   asio::awaitable<bool> play_failure(const ApiWire& wire, Outcome outcome,

@@ -109,6 +109,16 @@ TimeSeries time_series(const std::vector<RequestRecord>& records, Duration bucke
   return series;
 }
 
+std::string_view give_up_name(size_t index) {
+  if (index == kInvalidToolCall) {
+    return "invalid_tool_call";
+  }
+  if (index == kInvalidPassed) {
+    return "invalid_passed";
+  }
+  return to_string(GiveUpReason(index));
+}
+
 const std::array<MetricInfo, kMetricCount>& all_metrics() {
   static constexpr std::array<MetricInfo, kMetricCount> kMetrics = {{
       {Metric::kSuccessRate, "success_rate", "success %", 2},
@@ -187,6 +197,17 @@ StrategySummary summarize_runs(std::string strategy, const std::vector<RunMetric
     if (!values.empty()) {
       summary.stats[size_t(info.metric)] = summarize(values);
     }
+  }
+  std::vector<double> invalid_passed;
+  for (const RunMetrics& run : runs) {
+    if (run.has_tool_calls) {
+      summary.has_tool_calls = true;
+      invalid_passed.push_back(run.invalid_passed_rate());
+      summary.invalid_answers_mean += double(run.invalid_answers) / double(runs.size());
+    }
+  }
+  if (!invalid_passed.empty()) {
+    summary.invalid_passed = summarize(invalid_passed);
   }
   for (const RunMetrics& run : runs) {
     summary.has_outage = summary.has_outage || run.has_outage;

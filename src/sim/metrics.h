@@ -1,7 +1,11 @@
 // What the simulator measures, per run and across runs.
 //
 // Definitions (also in docs and --describe):
-//   success rate        requests that succeeded / requests.
+//   success rate        requests that succeeded / requests. In scenarios with tool calls, a
+//                       success is a VALID answer delivered.
+//   invalid passed      tool-call scenarios only: requests answered with an answer that fails
+//                       validation (ToolCallPolicy pass, or no validation) / requests. Not a
+//                       success: the client still holds an unusable tool call.
 //   latency             end-to-end, arrival to final answer, of ALL requests: successes and
 //                       failures alike (a fast failure is fast; a request that gives up at its
 //                       deadline counts its full wait). Mean, p50 and p99 by nearest rank.
@@ -29,7 +33,14 @@
 
 namespace sheepdog::sim {
 
-inline constexpr size_t kGiveUpReasonCount = 9;  // GiveUpReason kNone..kKeysExhausted
+// Why a request ended without a valid answer: indices 0..8 are GiveUpReason kNone..kKeysExhausted
+// (the transport's reasons); the last two only arise in scenarios with tool calls.
+inline constexpr size_t kTransportGiveUpCount = 9;
+inline constexpr size_t kInvalidToolCall = 9;  // ToolCallState said kFail: allowance used up
+inline constexpr size_t kInvalidPassed = 10;   // delivered though invalid (pass / no validation)
+inline constexpr size_t kGiveUpReasonCount = 11;
+// "not_retryable", ..., "invalid_tool_call", "invalid_passed". REQUIRES: index < count.
+std::string_view give_up_name(size_t index);
 
 inline constexpr Duration kRecoveryWindow = seconds(1);
 inline constexpr Duration kRecoveryStep = milliseconds(100);
@@ -58,8 +69,13 @@ struct RunMetrics {
   std::optional<double> recovery_s;  // has_outage only; nullopt = never within the run
   double makespan_s = 0;             // virtual time at which the last request ended
   std::array<long, kGiveUpReasonCount> give_ups{};  // failed requests by reason
+  bool has_tool_calls = false;                      // the scenario validates tool calls
+  long invalid_answers = 0;  // answers that failed validation (several per request possible)
 
   double success_rate() const { return requests > 0 ? double(succeeded) / requests : 0; }
+  double invalid_passed_rate() const {
+    return requests > 0 ? double(give_ups[kInvalidPassed]) / requests : 0;
+  }
   double attempts_per_request() const { return requests > 0 ? double(attempts) / requests : 0; }
 };
 
@@ -122,6 +138,10 @@ struct StrategySummary {
   int never_recovered = 0;   // runs without a recovery window (has_outage only)
   long retries_refused = 0;  // summed over runs
   std::array<double, kGiveUpReasonCount> give_ups_mean{};  // failed requests per run by reason
+  // Tool-call scenarios only (kept out of all_metrics() so other reports keep their shape).
+  bool has_tool_calls = false;
+  std::optional<Stat> invalid_passed;  // invalid passed rate, as a fraction
+  double invalid_answers_mean = 0;     // answers that failed validation, per run
 };
 StrategySummary summarize_runs(std::string strategy, const std::vector<RunMetrics>& runs);
 

@@ -52,7 +52,29 @@ std::string runs_text(uint64_t seed, int runs) {
                      seed + uint64_t(runs) - 1, runs);
 }
 
+bool has_tool_calls(const Report& r) {
+  for (const StrategySummary& s : r.strategies) {
+    if (s.has_tool_calls) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The invalid-passed column, shown right after success % in tool-call scenarios.
+std::string invalid_passed_cell(const StrategySummary& s) {
+  if (!s.invalid_passed) {
+    return "-";
+  }
+  std::string cell = fmt::format("{:.2f}", s.invalid_passed->mean * 100);
+  if (s.runs > 1) {
+    cell += fmt::format(" ± {:.2f}", s.invalid_passed->stddev * 100);
+  }
+  return cell;
+}
+
 std::string markdown(const Report& r) {
+  const bool tools = has_tool_calls(r);
   std::string out = fmt::format(
       "## SIMULATED results: scenario `{}`, {}, {} requests per run\n\n"
       "Virtual-time simulation driving the gateway's own retry, backoff, breaker and budget "
@@ -62,14 +84,28 @@ std::string markdown(const Report& r) {
   for (const MetricInfo& info : all_metrics()) {
     out += fmt::format(" {} |", info.header);
     rule += "---:|";
+    if (tools && info.metric == Metric::kSuccessRate) {
+      out += " invalid passed % |";
+      rule += "---:|";
+    }
   }
   out += "\n" + rule + "\n";
   for (const StrategySummary& s : r.strategies) {
     out += fmt::format("| {} |", s.strategy);
     for (const MetricInfo& info : all_metrics()) {
       out += fmt::format(" {} |", markdown_cell(s, info));
+      if (tools && info.metric == Metric::kSuccessRate) {
+        out += fmt::format(" {} |", invalid_passed_cell(s));
+      }
     }
     out += "\n";
+  }
+  if (tools) {
+    out +=
+        "\nTool calls: success % counts valid answers delivered; invalid passed %: answers "
+        "returned although they fail validation (pass mode), not successes. attempts/req "
+        "includes resample and repair requests; cost $ charges repair requests their longer "
+        "prompt. Validation decisions by the gateway's own ToolCallState.\n";
   }
   out +=
       "\nLatency is end to end over all requests, failed ones included. backoff s: total time "
@@ -92,6 +128,7 @@ std::string json_stat(const std::optional<Stat>& stat, double scale) {
 }
 
 std::string json(const Report& r) {
+  const bool tools = has_tool_calls(r);
   std::string out = fmt::format(
       "{{\n  \"simulated\": true,\n  \"scenario\": {},\n  \"seed\": {},\n  \"runs\": {},\n"
       "  \"requests\": {},\n  \"strategies\": [",
@@ -105,14 +142,23 @@ std::string json(const Report& r) {
       out += fmt::format("{}\n        \"{}\": {}", first ? "" : ",", info.key,
                          json_stat(s.stats[size_t(info.metric)], 1.0));
       first = false;
+      if (tools && info.metric == Metric::kSuccessRate) {
+        out +=
+            fmt::format(",\n        \"invalid_passed_rate\": {}", json_stat(s.invalid_passed, 1.0));
+      }
     }
     out += fmt::format(
         "\n      }},\n      \"never_recovered\": {},\n"
-        "      \"retries_refused\": {},\n      \"give_ups_per_run\": {{",
+        "      \"retries_refused\": {},\n",
         s.never_recovered, s.retries_refused);
+    if (tools) {
+      out +=
+          fmt::format("      \"invalid_answers_per_run\": {},\n", number(s.invalid_answers_mean));
+    }
+    out += "      \"give_ups_per_run\": {";
     first = true;
-    for (size_t k = 1; k < kGiveUpReasonCount; ++k) {
-      out += fmt::format("{}\"{}\": {}", first ? "" : ", ", to_string(GiveUpReason(k)),
+    for (size_t k = 1; k < (tools ? kGiveUpReasonCount : kTransportGiveUpCount); ++k) {
+      out += fmt::format("{}\"{}\": {}", first ? "" : ", ", give_up_name(k),
                          number(s.give_ups_mean[k]));
       first = false;
     }
@@ -139,14 +185,20 @@ std::string csv_field(const std::optional<Stat>& stat, double Stat::*field) {
 }
 
 std::string csv(const Report& r) {
+  const bool tools = has_tool_calls(r);
   std::string out = "simulated,scenario,seed,runs,strategy,metric,mean,stddev,min,max\n";
   for (const StrategySummary& s : r.strategies) {
-    for (const MetricInfo& info : all_metrics()) {
-      const std::optional<Stat>& st = s.stats[size_t(info.metric)];
+    auto line = [&](std::string_view key, const std::optional<Stat>& st) {
       out += fmt::format("true,{},{},{},{},{},{},{},{},{}\n", csv_text(r.scenario), r.seed, r.runs,
-                         csv_text(s.strategy), info.key, csv_field(st, &Stat::mean),
+                         csv_text(s.strategy), key, csv_field(st, &Stat::mean),
                          csv_field(st, &Stat::stddev), csv_field(st, &Stat::min),
                          csv_field(st, &Stat::max));
+    };
+    for (const MetricInfo& info : all_metrics()) {
+      line(info.key, s.stats[size_t(info.metric)]);
+      if (tools && info.metric == Metric::kSuccessRate) {
+        line("invalid_passed_rate", s.invalid_passed);
+      }
     }
   }
   return out;

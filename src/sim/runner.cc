@@ -80,6 +80,10 @@ ContentionReport run_contention_comparison(const ContentionConfig& config, uint6
   return out;
 }
 
+const std::vector<std::string>& default_strategies_for(const Scenario& scenario) {
+  return scenario.tool_calls ? tool_call_strategy_names() : default_strategy_names();
+}
+
 std::optional<Strategy> find_strategy(std::string_view name, const std::vector<Strategy>& custom) {
   for (const Strategy& s : custom) {
     if (s.name == name) {

@@ -38,6 +38,10 @@ ContentionReport run_contention_comparison(const ContentionConfig& config, uint6
 // A strategy by name: one of `custom` (from a scenario file) first, else a built-in.
 std::optional<Strategy> find_strategy(std::string_view name, const std::vector<Strategy>& custom);
 
+// The built-in strategies compared when none are named: tool_call_strategy_names() for a
+// scenario with tool calls, else default_strategy_names().
+const std::vector<std::string>& default_strategies_for(const Scenario& scenario);
+
 // The bucket width used for plotted time series: about 150 buckets over `span`, a multiple of
 // 100 ms.
 Duration timeline_bucket(Duration span);

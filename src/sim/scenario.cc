@@ -125,6 +125,18 @@ Status Scenario::validate() const {
       return s;
     }
   }
+  if (tool_calls) {
+    const ToolCallModel& t = *tool_calls;
+    if (!is_probability(t.fault_rate) || !is_probability(t.repair_success_rate)) {
+      return Status::error("tool_calls: fault_rate and repair_success_rate must be in [0, 1]");
+    }
+    if (!(t.repair_prompt_multiplier >= 1 && std::isfinite(t.repair_prompt_multiplier))) {
+      return Status::error("tool_calls: repair_prompt_multiplier must be >= 1");
+    }
+    if (!is_probability(t.prompt_cost_fraction)) {
+      return Status::error("tool_calls: prompt_cost_fraction must be in [0, 1]");
+    }
+  }
   return Status::ok();
 }
 
@@ -171,6 +183,15 @@ std::string Scenario::describe() const {
     }
     out += fmt::format("  cost ${:.6g} per served attempt; abandoned work is {}\n",
                        u.cost_per_attempt_usd, u.serve_abandoned ? "still served" : "dropped");
+  }
+  if (tool_calls) {
+    const ToolCallModel& t = *tool_calls;
+    out += fmt::format(
+        "\nTool calls: every request offers tools; {:g}% of answers to a request or a resample "
+        "fail validation, {:g}% of answers to a repair pass it; a repair attempt has {:g}x the "
+        "prompt tokens and costs {:g}x an attempt (prompt tokens {:g}% of the cost)\n",
+        t.fault_rate * 100, t.repair_success_rate * 100, t.repair_prompt_multiplier,
+        t.repair_cost_factor(), t.prompt_cost_fraction * 100);
   }
   if (!assumptions.empty()) {
     out += "\nAssumptions:\n";

@@ -19,6 +19,9 @@
 //      retry storms and metastable overload appear.
 //   Cost: every served attempt (one that started service) costs cost_per_attempt_usd, whether
 //   or not the client still waited for it; fast failures cost nothing.
+// Tool calls (only when Scenario::tool_calls is set): every answer an attempt gets back is then
+// an answer to a tool-calling request, and may fail validation (ToolCallModel below); what
+// happens next is the strategy's ToolCallPolicy.
 #pragma once
 
 #include <optional>
@@ -98,6 +101,28 @@ struct UpstreamModel {
 double token_cost_usd(double input_tokens, double output_tokens, double usd_per_mtok_input,
                       double usd_per_mtok_output);
 
+// How often the model's answer to a tool-calling request fails validation (bad JSON arguments,
+// an unknown tool, a schema violation: all one event here), and what a repair costs. Draws are
+// independent per answer. Validation happens in the gateway after a transport success and takes
+// no time; an invalid answer does not count against the upstream's breaker or the retry budget.
+struct ToolCallModel {
+  // P(invalid) for an answer to the original request, and to every resample of it.
+  double fault_rate = 0.2;
+  // P(valid) for an answer to a repair request (the faulty call and the exact validation errors
+  // sent back to the model).
+  double repair_success_rate = 0.9;
+  // Prompt tokens of a repair request relative to the original (it carries the faulty call and
+  // the errors); >= 1.
+  double repair_prompt_multiplier = 1.15;
+  // Share of cost_per_attempt_usd paid for prompt tokens, so that a repair attempt costs
+  // cost * (1 + (repair_prompt_multiplier - 1) * prompt_cost_fraction).
+  double prompt_cost_fraction = 0.5;
+
+  double repair_cost_factor() const {
+    return 1 + (repair_prompt_multiplier - 1) * prompt_cost_fraction;
+  }
+};
+
 struct Scenario {
   std::string name;
   std::string summary;                   // one line, for --list
@@ -107,6 +132,9 @@ struct Scenario {
   // [0] is the primary; [1], if present, the fallback provider (used only by strategies with
   // fallback enabled). More entries are allowed and are tried in order.
   std::vector<UpstreamModel> upstreams;
+  // Set: every request offers tools and its answers are validated (see ToolCallModel). Unset:
+  // answers are never invalid, and no random draw is spent on them.
+  std::optional<ToolCallModel> tool_calls;
 
   // The outage whose recovery time is reported: the first outage of the primary, if any.
   std::optional<OutageWindow> measured_outage() const;
@@ -118,8 +146,8 @@ struct Scenario {
 };
 
 // The named built-in scenarios (simulated traffic against modelled providers):
-// mixed-faults-10k, outage, rate-limit-storm, flaky, no-faults. `aws-contention` is not a
-// Scenario (see aws_contention.h) but is listed by the CLI next to these.
+// mixed-faults-10k, outage, rate-limit-storm, flaky, no-faults, tool-calls. `aws-contention` is
+// not a Scenario (see aws_contention.h) but is listed by the CLI next to these.
 const std::vector<std::string>& builtin_scenario_names();
 std::optional<Scenario> builtin_scenario(std::string_view name);
 

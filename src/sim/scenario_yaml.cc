@@ -197,11 +197,50 @@ void read_budget(Reader& r, const YAML::Node& n, std::optional<RetryBudgetPolicy
   *out = p;
 }
 
+void read_tool_model(Reader& r, const YAML::Node& n, std::optional<ToolCallModel>* out) {
+  if (!r.map(n, "tool_calls",
+             {"fault_rate", "repair_success_rate", "repair_prompt_multiplier",
+              "prompt_cost_fraction"})) {
+    return;
+  }
+  ToolCallModel t;
+  r.number(n, "fault_rate", &t.fault_rate, 0, 1);
+  r.number(n, "repair_success_rate", &t.repair_success_rate, 0, 1);
+  r.number(n, "repair_prompt_multiplier", &t.repair_prompt_multiplier, 1);
+  r.number(n, "prompt_cost_fraction", &t.prompt_cost_fraction, 0, 1);
+  *out = t;
+}
+
+void read_tool_policy(Reader& r, const YAML::Node& n, std::optional<ToolCallPolicy>* out) {
+  if (n.IsScalar() && (n.Scalar() == "false" || n.Scalar() == "off")) {
+    out->reset();
+    return;
+  }
+  if (!r.map(n, "tool_calls", {"mode", "max_retries"})) {
+    return;
+  }
+  ToolCallPolicy p = out->value_or(ToolCallPolicy{});
+  std::string mode;
+  r.text(n, "mode", &mode);
+  if (mode == "resample") {
+    p.mode = ToolRepairMode::kResample;
+  } else if (mode == "repair") {
+    p.mode = ToolRepairMode::kRepair;
+  } else if (mode == "pass") {
+    p.mode = ToolRepairMode::kPass;
+  } else if (!mode.empty()) {
+    r.fail(n["mode"],
+           fmt::format("tool_calls mode must be resample, repair or pass, got '{}'", mode));
+  }
+  r.integer(n, "max_retries", &p.max_retries, 0, 10);
+  *out = p;
+}
+
 void read_strategy(Reader& r, const std::string& name, const YAML::Node& n, Strategy* s) {
   if (!r.map(n, "strategy",
              {"like", "summary", "max_attempts", "attempt_timeout_ms", "honor_pushback",
               "max_pushback_ms", "prefer_other_deployment", "fallback", "backoff", "breaker",
-              "budget"})) {
+              "budget", "tool_calls"})) {
     return;
   }
   std::string like = "exponential-jitter";
@@ -230,11 +269,14 @@ void read_strategy(Reader& r, const std::string& name, const YAML::Node& n, Stra
   if (const YAML::Node b = n["budget"]) {
     read_budget(r, b, &s->budget);
   }
+  if (const YAML::Node t = n["tool_calls"]) {
+    read_tool_policy(r, t, &s->tool_calls);
+  }
 }
 
 void read_file(Reader& r, const YAML::Node& root, ScenarioFile* out) {
   if (!r.map(root, "the scenario file",
-             {"name", "description", "assumptions", "requests", "client", "upstreams",
+             {"name", "description", "assumptions", "requests", "client", "upstreams", "tool_calls",
               "strategies"})) {
     return;
   }
@@ -252,6 +294,9 @@ void read_file(Reader& r, const YAML::Node& root, ScenarioFile* out) {
   r.integer(root, "requests", &s.requests, 1);
   if (const YAML::Node c = root["client"]) {
     read_client(r, c, &s.client);
+  }
+  if (const YAML::Node t = root["tool_calls"]) {
+    read_tool_model(r, t, &s.tool_calls);
   }
   if (!root["upstreams"]) {
     r.fail(root, "missing 'upstreams'; add a list with at least the primary provider");

@@ -11,6 +11,8 @@
 //                outages: [{start_s, end_s, mode: connect_failed|503, fail_after_ms}],
 //                cost_per_attempt_usd | cost: {input_tokens, output_tokens,
 //                usd_per_mtok_input, usd_per_mtok_output}, serve_abandoned}]
+//   tool_calls: {fault_rate, repair_success_rate, repair_prompt_multiplier,
+//                prompt_cost_fraction}   (every request offers tools; see ToolCallModel)
 //   strategies: {NAME: {like: BUILTIN, summary, max_attempts, attempt_timeout_ms,
 //                honor_pushback, max_pushback_ms, prefer_other_deployment, fallback,
 //                backoff: {kind, base_delay_ms, max_delay_ms, multiplier, jitter,
@@ -19,7 +21,8 @@
 //                          minimum_calls, open_duration_ms, open_duration_multiplier,
 //                          max_open_duration_ms, half_open_max_probes, half_open_successes},
 //                budget: false | {max_tokens, token_ratio, concurrency_cap, budget_percent,
-//                          min_retry_concurrency}}}
+//                          min_retry_concurrency},
+//                tool_calls: false | {mode: resample|repair|pass, max_retries}}}
 // Unset keys keep the defaults of the structs in scenario.h / strategy.h.
 #pragma once
 

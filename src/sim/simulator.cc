@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -47,6 +48,9 @@ struct EventLater {
 
 struct RequestState {
   std::optional<RetryState> retry;
+  std::optional<ToolCallState> tool;  // iff the strategy validates tool calls
+  // Attempts from this one on are repair requests (longer prompt, repair success rate).
+  uint32_t first_repair_attempt = UINT32_MAX;
   TimePoint start{};
   TimePoint end{};
   int client = -1;        // closed loop only
@@ -116,6 +120,12 @@ class Engine {
     if (strategy.budget) {
       budget_.emplace(*strategy.budget);
     }
+    if (scenario.tool_calls) {
+      tool_model_ = &*scenario.tool_calls;
+    }
+    if (strategy.tool_calls && strategy.tool_calls->enabled) {
+      tool_policy_ = &*strategy.tool_calls;
+    }
     requests_.resize(size_t(scenario.requests));
   }
 
@@ -177,6 +187,9 @@ class Engine {
     RequestState& r = requests_[id];
     r.start = now;
     r.retry.emplace(policy_, random_, now);
+    if (tool_policy_ != nullptr) {
+      r.tool.emplace(*tool_policy_);
+    }
     if (budget_) {
       budget_->request_started();
     }
@@ -292,7 +305,11 @@ class Engine {
   void start_service(uint8_t u, uint32_t id, uint32_t attempt, TimePoint now) {
     UpstreamState& s = upstreams_[u];
     ++s.busy;
-    cost_usd_ += scenario_.upstreams[u].cost_per_attempt_usd;
+    double cost = scenario_.upstreams[u].cost_per_attempt_usd;
+    if (tool_model_ != nullptr && attempt >= requests_[id].first_repair_attempt) {
+      cost *= tool_model_->repair_cost_factor();
+    }
+    cost_usd_ += cost;
     push(now + s.latency.sample(random_), EventType::kServiceDone, id, attempt, u);
   }
 
@@ -348,6 +365,10 @@ class Engine {
         r.holds_retry_slot = false;
       }
     }
+    if (tool_model_ != nullptr && outcome.succeeded()) {
+      on_answer(id, now);
+      return;
+    }
     std::optional<Duration> pushback;
     const Duration retry_after = scenario_.upstreams[r.upstream].retry_after;
     if (reply == Reply::kRateLimited && retry_after > Duration::zero()) {
@@ -379,7 +400,50 @@ class Engine {
     push(now + decision.delay, EventType::kAttemptStart, id, r.attempt, uint8_t(want));
   }
 
+  // A transport success in a scenario with tool calls: the answer is validated, and an invalid
+  // one handed to the strategy's ToolCallState. As in the gateway's attempt loop
+  // (gateway/request_run.cc), a resample or repair goes at once to the same upstream, and the
+  // invalid answer is not reported to the RetryState: it uses the validation allowance, not
+  // max_attempts, while the request's deadline still bounds everything. REQUIRES: tool_model_.
+  void on_answer(uint32_t id, TimePoint now) {
+    RequestState& r = requests_[id];
+    if (answer_valid(r.attempt >= r.first_repair_attempt)) {
+      finish(id, now, true, GiveUpReason::kNone);
+      return;
+    }
+    ++invalid_answers_;
+    if (!r.tool) {  // not validated: the client gets it as it is
+      finish(id, now, false, kInvalidPassed);
+      return;
+    }
+    switch (r.tool->on_invalid()) {
+      case ToolCallState::Action::kPass:
+        finish(id, now, false, kInvalidPassed);
+        return;
+      case ToolCallState::Action::kFail:
+        finish(id, now, false, kInvalidToolCall);
+        return;
+      case ToolCallState::Action::kRepair:
+        r.first_repair_attempt = std::min(r.first_repair_attempt, r.attempt + 1);
+        break;
+      case ToolCallState::Action::kResample:
+        break;
+    }
+    start_attempt(id, now, Want::kSame);
+  }
+
+  // Certain outcomes draw nothing, so a scenario without invalid answers spends no randomness.
+  bool answer_valid(bool repair) {
+    const double p = repair ? tool_model_->repair_success_rate : 1 - tool_model_->fault_rate;
+    return p >= 1 || (p > 0 && random_.chance(p));
+  }
+
   void finish(uint32_t id, TimePoint now, bool success, GiveUpReason reason) {
+    finish(id, now, success, size_t(reason));
+  }
+
+  // `reason` indexes RunMetrics::give_ups (metrics.h); ignored on success.
+  void finish(uint32_t id, TimePoint now, bool success, size_t reason) {
     RequestState& r = requests_[id];
     assert(!r.done);
     r.done = true;
@@ -389,7 +453,7 @@ class Engine {
     if (success) {
       ++succeeded_;
     } else {
-      ++give_ups_[size_t(reason)];
+      ++give_ups_[reason];
     }
     if (budget_) {
       if (r.holds_retry_slot) {
@@ -417,6 +481,8 @@ class Engine {
     m.cost_usd = cost_usd_;
     m.backoff_total_s = to_seconds(backoff_waited_);
     m.give_ups = give_ups_;
+    m.has_tool_calls = tool_model_ != nullptr;
+    m.invalid_answers = invalid_answers_;
     for (const UpstreamState& u : upstreams_) {
       m.breaker_trips += u.breaker ? u.breaker->trips() : 0;
     }
@@ -460,6 +526,9 @@ class Engine {
   std::vector<RequestState> requests_;
   std::vector<UpstreamState> upstreams_;
   std::optional<RetryBudget> budget_;
+  const ToolCallModel* tool_model_ = nullptr;    // non-null iff the scenario has tool calls
+  const ToolCallPolicy* tool_policy_ = nullptr;  // non-null iff the strategy validates them
+  long invalid_answers_ = 0;
   int candidates_ = 1;
   uint32_t next_request_ = 0;
   int finished_ = 0;

@@ -15,6 +15,12 @@
 //     same upstream, kRetryNext for the next. The retry budget is one per run, as the gateway
 //     keeps one per alias.
 // Strategies without fallback have only the primary as a candidate.
+// Tool calls (scenarios with a ToolCallModel): each transport success is an answer that may fail
+// validation; an invalid one goes to the strategy's ToolCallState::on_invalid(), as in the
+// gateway: kResample and kRepair attempt again at once on the same upstream without reporting
+// the answer to the RetryState (the validation allowance is separate from max_attempts; the
+// deadline is shared), kPass delivers it flagged, kFail ends the request with invalid_tool_call.
+// Validation takes no virtual time; the breaker and the budget see the answer as a success.
 //
 // Time is virtual: an event queue keyed by (TimePoint, sequence number); nothing reads a real
 // clock. One SeededRandom per run draws everything, in event order, so the same seed gives the

@@ -21,6 +21,19 @@ RetryPolicy base_policy(BackoffKind kind, JitterMode jitter) {
   return p;
 }
 
+// The tool-call strategies differ only in their ToolCallPolicy; transport retries are those of
+// exponential-jitter, so that the comparison isolates the validation policy.
+Strategy tool_strategy(std::string_view name, ToolRepairMode mode) {
+  Strategy s;
+  s.name = std::string(name);
+  s.retry = base_policy(BackoffKind::kExponential, JitterMode::kFull);
+  ToolCallPolicy policy;
+  policy.mode = mode;
+  policy.max_retries = 2;
+  s.tool_calls = policy;
+  return s;
+}
+
 std::optional<Strategy> base_strategy(std::string_view name) {
   Strategy s;
   s.name = std::string(name);
@@ -41,6 +54,15 @@ std::optional<Strategy> base_strategy(std::string_view name) {
   } else if (name == "decorrelated-jitter") {
     s.retry = base_policy(BackoffKind::kDecorrelatedJitter, JitterMode::kNone);
     s.summary = "AWS decorrelated jitter: min(cap, uniform(base, 3 * previous))";
+  } else if (name == "tool-resample") {
+    s = tool_strategy(name, ToolRepairMode::kResample);
+    s.summary = "exponential-jitter; an invalid tool call is resampled, up to 2 times";
+  } else if (name == "tool-repair") {
+    s = tool_strategy(name, ToolRepairMode::kRepair);
+    s.summary = "exponential-jitter; an invalid tool call is repaired (errors fed back), up to 2x";
+  } else if (name == "tool-pass") {
+    s = tool_strategy(name, ToolRepairMode::kPass);
+    s.summary = "exponential-jitter; an invalid tool call is returned as it is, flagged";
   } else {
     return std::nullopt;
   }
@@ -61,6 +83,11 @@ Status Strategy::validate() const {
   if (budget) {
     if (Status s = budget->validate(); !s.is_ok()) {
       return Status::error(fmt::format("strategy '{}': budget.{}", name, s.message()));
+    }
+  }
+  if (tool_calls) {
+    if (Status s = tool_calls->validate(); !s.is_ok()) {
+      return Status::error(fmt::format("strategy '{}': {}", name, s.message()));
     }
   }
   return Status::ok();
@@ -97,13 +124,30 @@ std::string Strategy::describe() const {
     }
   }
   out += fallback ? "; fallback on" : "; primary only";
+  if (tool_calls && tool_calls->enabled) {
+    out += tool_calls->mode == ToolRepairMode::kPass
+               ? std::string("; invalid tool calls passed through, flagged")
+               : fmt::format("; invalid tool calls: {}, up to {} times",
+                             to_string(tool_calls->mode), tool_calls->max_retries);
+  }
   return out;
 }
 
 const std::vector<std::string>& builtin_strategy_names() {
+  static const auto* const kNames = new std::vector<std::string>{"linear",
+                                                                 "exponential",
+                                                                 "exponential-jitter",
+                                                                 "exponential-jitter-breaker",
+                                                                 "decorrelated-jitter",
+                                                                 "tool-resample",
+                                                                 "tool-repair",
+                                                                 "tool-pass"};
+  return *kNames;
+}
+
+const std::vector<std::string>& tool_call_strategy_names() {
   static const auto* const kNames =
-      new std::vector<std::string>{"linear", "exponential", "exponential-jitter",
-                                   "exponential-jitter-breaker", "decorrelated-jitter"};
+      new std::vector<std::string>{"tool-resample", "tool-repair", "tool-pass"};
   return *kNames;
 }
 

@@ -10,6 +10,11 @@
 //   exponential-jitter-breaker   exponential-jitter + a breaker per upstream (default
 //                                CircuitBreakerPolicy) + fallback to the second provider
 //   decorrelated-jitter          AWS's decorrelated jitter
+//   tool-resample                exponential-jitter (primary only), plus a ToolCallPolicy that
+//                                resamples an answer failing validation, up to 2 times
+//   tool-repair                  likewise, repairing (the faulty answer and its errors sent
+//                                back) up to 2 times
+//   tool-pass                    likewise, returning an invalid answer as it is (flagged)
 // Any name may carry the suffix "+budget": the same strategy with the default RetryBudgetPolicy
 // (gRPC A6 token bucket, 100 tokens, ratio 0.1).
 #pragma once
@@ -23,6 +28,7 @@
 #include "resilience/circuit_breaker.h"
 #include "resilience/retry_budget.h"
 #include "resilience/retry_policy.h"
+#include "resilience/tool_call_policy.h"
 
 namespace sheepdog::sim {
 
@@ -35,6 +41,9 @@ struct Strategy {
   // Whether attempts may go to upstreams after the primary. Off: only the primary is a
   // candidate, so has_alternative is always false.
   bool fallback = false;
+  // What to do with answers that fail validation, in scenarios with tool calls. Unset (or not
+  // enabled): answers are not validated, so an invalid one reaches the client unflagged.
+  std::optional<ToolCallPolicy> tool_calls;
 
   // Ok iff the contained policies validate; the message names the field.
   Status validate() const;
@@ -48,6 +57,8 @@ inline constexpr std::string_view kBudgetSuffix = "+budget";
 const std::vector<std::string>& builtin_strategy_names();
 // The default comparison: the five base strategies plus exponential-jitter-breaker+budget.
 const std::vector<std::string>& default_strategy_names();
+// The default comparison for scenarios with tool calls: tool-resample, tool-repair, tool-pass.
+const std::vector<std::string>& tool_call_strategy_names();
 // A built-in by name, with or without the "+budget" suffix; nullopt if unknown.
 std::optional<Strategy> builtin_strategy(std::string_view name);
 

@@ -62,6 +62,7 @@ policies:
       half_open_successes: 3
       failure_kinds: [server_error, timeout]
     retry_budget: {enabled: false, max_tokens: 50, token_ratio: 0.5, concurrency_cap: true, budget_percent: 25, min_retry_concurrency: 5}
+    tool_validation: {enabled: false, mode: resample, max_retries: 4, streams: false}
   strict:
     max_attempts: 1
     timeouts: {attempt: 10s}
@@ -252,6 +253,12 @@ TEST_F(ConfigLoaderTest, DefaultPolicyOverridesEveryBuiltIn) {
   EXPECT_TRUE(budget.concurrency_cap_enabled);
   EXPECT_EQ(budget.budget_percent, 25.0);
   EXPECT_EQ(budget.min_retry_concurrency, 5);
+
+  const ToolCallPolicy& tools = p->tool_calls;
+  EXPECT_FALSE(tools.enabled);
+  EXPECT_EQ(tools.mode, ToolRepairMode::kResample);
+  EXPECT_EQ(tools.max_retries, 4);
+  EXPECT_FALSE(tools.validate_streams);
 }
 
 // built-in <- policies.default <- policies.strict <- models.gpt-4o.overrides, field by field.
