@@ -61,8 +61,9 @@ std::string openai_error_body(std::string_view message, std::string_view type,
   return json::serialize(wrapper);
 }
 
-std::string stream_error_event(std::string_view message, std::string_view code) {
-  return "data: " + openai_error_body(message, "server_error", code) + "\n\n";
+std::string stream_error_event(std::string_view message, std::string_view code,
+                               std::string_view type) {
+  return "data: " + openai_error_body(message, type, code) + "\n\n";
 }
 
 std::string retry_after_seconds(Duration wait) {

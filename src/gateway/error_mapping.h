@@ -64,7 +64,8 @@ std::string openai_error_body(std::string_view message, std::string_view type,
                               std::string_view code = {}, std::string_view param = {});
 
 // The mid-stream failure event: "data: {"error":{...}}\n\n".
-std::string stream_error_event(std::string_view message, std::string_view code);
+std::string stream_error_event(std::string_view message, std::string_view code,
+                               std::string_view type = "server_error");
 
 // Retry-After as whole seconds, rounded up, at least 1 ("0" makes some clients spin).
 std::string retry_after_seconds(Duration wait);

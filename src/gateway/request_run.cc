@@ -6,9 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
-#include "gateway/stream_relay.h"
 #include "gateway/token_estimate.h"
-#include "llm/repair_prompt.h"
 
 namespace sheepdog::gateway {
 namespace {
@@ -38,7 +36,11 @@ struct RequestRun::Segment {
 };
 
 RequestRun::RequestRun(ThreadParts parts, const GatewayRequest& request, ClientSink& sink)
-    : parts_(parts), request_(request), sink_(sink), clock_(parts.runtime.clock()) {}
+    : parts_(parts),
+      request_(request),
+      sink_(sink),
+      clock_(parts.runtime.clock()),
+      check_(request.body, request.model, parts.runtime.metrics()) {}
 
 RequestRun::~RequestRun() {
   // Only if the coroutine was destroyed mid-way (a forced shutdown): keep the counts balanced.
@@ -170,87 +172,124 @@ asio::awaitable<bool> RequestRun::wait(Duration delay) {
   co_return !ec && !sink_.client_gone();
 }
 
-RequestRun::Verdict RequestRun::check_answer(const AttemptResult& attempt,
-                                             providers::EncodeInput& input) {
+asio::awaitable<RequestRun::AnswerStep> RequestRun::on_answer(AttemptResult& attempt,
+                                                              Deployment& deployment,
+                                                              providers::EncodeInput& input) {
   const ToolCallPolicy& policy = segment_->alias.policy.tool_calls;
-  if (!policy.enabled) {
-    return Verdict::kAccept;
+  if (!check_.applies(policy) || (request_.stream && !policy.validate_streams)) {
+    co_await answer_success(attempt, deployment);
+    co_return AnswerStep::kDone;
   }
-  if (!validator_built_) {
-    validator_built_ = true;
-    validator_ = llm::AnswerValidator::for_request(request_.body);
-  }
-  if (!validator_) {
-    return Verdict::kAccept;
+  if (request_.stream) {
+    co_return co_await answer_gated_stream(attempt, deployment, input);
   }
   boost::system::error_code ec;
   const boost::json::value parsed = boost::json::parse(attempt.response.body, ec);
   if (ec || !parsed.is_object()) {
-    return Verdict::kAccept;  // the provider's decode accepted it; nothing to validate here
+    co_await answer_success(attempt, deployment);  // the provider's decode accepted it
+    co_return AnswerStep::kDone;
   }
-  llm::ValidationReport report = validator_->validate(parsed.get_object());
-  GatewayMetrics& metrics = parts_.runtime.metrics();
-  if (report.ok) {
-    validation_ = tool_state_ && tool_state_->retries_used() > 0 ? "repaired" : "valid";
-    metrics.validation_results.with({request_.model, validation_}).inc();
-    return Verdict::kAccept;
+  const AnswerCheck::Verdict verdict = check_.check(parsed.get_object(), policy, true, input);
+  if (verdict == AnswerCheck::Verdict::kAccept) {
+    co_await answer_success(attempt, deployment);
+    co_return AnswerStep::kDone;
   }
-  const std::string_view kind = llm::to_string(report.kind);
-  std::vector<llm::ValidationReason> counted;
-  for (const llm::ValidationIssue& issue : report.issues) {
-    if (std::find(counted.begin(), counted.end(), issue.reason) == counted.end()) {
-      counted.push_back(issue.reason);
-      metrics.validation_failures.with({request_.model, kind, llm::to_string(issue.reason)}).inc();
+  note_invalid(attempt, deployment);
+  if (verdict == AnswerCheck::Verdict::kFail) {
+    co_await answer_invalid(deployment);
+    co_return AnswerStep::kDone;
+  }
+  parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
+  co_return AnswerStep::kResend;
+}
+
+asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
+    AttemptResult& attempt, Deployment& deployment, providers::EncodeInput& input) {
+  StreamGate gate(check_.holds_everything() ? StreamGate::Hold::kEverything
+                                            : StreamGate::Hold::kToolCalls);
+  GatedRelay gated = co_await relay_gated(attempt, gate, stream_head(), sink_, clock_);
+  RelayResult& relay = gated.relay;
+  if (gated.started) {
+    record_.time_to_first_token = gated.head_sent - start_;
+  }
+  if (relay.client_gone || (relay.failure && gated.started)) {
+    settle_stream(attempt, deployment, relay, gated.started, false);
+    co_return AnswerStep::kDone;
+  }
+  if (relay.failure) {
+    // Nothing reached the client: an ordinary failed attempt, which may be retried.
+    record_.upstream += relay.upstream;
+    record_.client_write += relay.client_write;
+    attempt.latency += relay.upstream;
+    attempt.outcome = AttemptOutcome::failure(*relay.failure);
+    attempt.detail = std::move(relay.detail);
+    co_return AnswerStep::kFailed;
+  }
+  const ToolCallPolicy& policy = segment_->alias.policy.tool_calls;
+  const AnswerCheck::Verdict verdict =
+      check_.check(gate.completion(), policy, !gated.started, input);
+  if (verdict == AnswerCheck::Verdict::kRetry ||
+      (verdict == AnswerCheck::Verdict::kFail && !gated.started)) {
+    record_.upstream += relay.upstream;
+    record_.client_write += relay.client_write;
+    attempt.latency += relay.upstream;
+    attempt.usage = relay.usage;
+    note_invalid(attempt, deployment);
+    if (verdict == AnswerCheck::Verdict::kFail) {
+      co_await answer_invalid(deployment);
+      co_return AnswerStep::kDone;
     }
+    parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
+    co_return AnswerStep::kResend;
   }
-  if (!tool_state_) {
-    tool_state_ = std::make_unique<ToolCallState>(policy);
+  // The answer goes out: valid, passed flagged, or (head already out) ended with an error event.
+  bool sent = true;
+  const bool head_was_out = gated.started;
+  if (!gated.started) {
+    ResponseHead h = stream_head();  // now with x-sheepdog-validation
+    gated.head_sent = clock_.now();
+    record_.time_to_first_token = gated.head_sent - start_;
+    sent = co_await sink_.start_stream(std::move(h));
+    gated.started = sent;
   }
-  const ToolCallState::Action action = tool_state_->on_invalid();
-  switch (action) {
-    case ToolCallState::Action::kPass:
-      validation_ = "failed";
-      metrics.validation_results.with({request_.model, "passed_invalid"}).inc();
-      return Verdict::kAccept;
-    case ToolCallState::Action::kFail:
-      validation_ = "failed";
-      metrics.validation_results.with({request_.model, "failed"}).inc();
-      invalid_ = std::move(report);
-      return Verdict::kFail;
-    case ToolCallState::Action::kResample:
-      metrics.validation_retries.with({request_.model, "resample"}).inc();
-      input.body = &request_.body;
-      break;
-    case ToolCallState::Action::kRepair: {
-      metrics.validation_retries.with({request_.model, "repair"}).inc();
-      const boost::json::object* message =
-          llm::choice_message(parsed.get_object(), report.first_failing_choice());
-      if (message != nullptr) {
-        repair_body_ = llm::repair_request(request_.body, *message, report);
-        input.body = &repair_body_;
-      }
-      break;
+  std::string tail;
+  if (verdict == AnswerCheck::Verdict::kFail) {
+    tail = stream_error_event(check_.error_message(deployment.name), check_.error_type(),
+                              check_.error_type());
+  } else {
+    if (head_was_out && check_.header() == "failed") {
+      tail = ": x-sheepdog-validation: failed\n\n";  // the head went out before it was known
     }
+    tail += gate.held();
   }
-  invalid_ = std::move(report);
-  return Verdict::kRetry;
+  const TimePoint write_start = clock_.now();
+  sent = sent && co_await sink_.write(tail) && co_await sink_.finish();
+  relay.client_write += clock_.now() - write_start;
+  relay.client_gone = !sent;
+  settle_stream(attempt, deployment, relay, gated.started, verdict == AnswerCheck::Verdict::kFail);
+  co_return AnswerStep::kDone;
+}
+
+void RequestRun::note_invalid(AttemptResult& attempt, Deployment& deployment) {
+  const TimePoint now = clock_.now();
+  deployment.breaker.record(AttemptOutcome::success(), now);
+  deployment.stats.on_success(attempt.latency);
+  segment_->alias.budget.record_success();
+  release_retry_slot();
+  correct_key_charge(deployment, attempt.usage);
+  attempt.detail = check_.log_detail();
+  record_attempt(attempt, deployment, ErrorKind::kInvalidToolCall);
+  pending_backoff_ = Duration::zero();
 }
 
 asio::awaitable<void> RequestRun::answer_invalid(const Deployment& deployment) {
   deployment_ = deployment.name;
-  const std::string_view type = llm::error_type(invalid_.kind);
-  const int tries = tool_state_ ? tool_state_->retries_used() + 1 : 1;
-  const std::string message =
-      std::string(invalid_.kind == llm::ValidationKind::kToolCall
-                      ? "The model's tool call"
-                      : "The model's structured output") +
-      " failed validation " +
-      (tries == 1 ? "once" : "on all " + std::to_string(tries) + " answers") + " (deployment '" +
-      deployment.name + "'). Last errors:\n" + invalid_.summary();
   ResponseHead h = head(502);
   h.add("content-type", "application/json");
   record_.latency = clock_.now() - start_;
-  const bool sent = co_await sink_.send(std::move(h), openai_error_body(message, type, type));
+  const bool sent = co_await sink_.send(
+      std::move(h), openai_error_body(check_.error_message(deployment.name), check_.error_type(),
+                                      check_.error_type()));
   finish(ErrorKind::kInvalidToolCall, GiveUpReason::kNone, sent ? 502 : 0);
 }
 
@@ -269,8 +308,8 @@ ResponseHead RequestRun::head(int status) const {
   if (!deployment_.empty()) {
     head.add("x-sheepdog-deployment", deployment_);
   }
-  if (!validation_.empty()) {
-    head.add("x-sheepdog-validation", validation_);
+  if (!check_.header().empty()) {
+    head.add("x-sheepdog-validation", check_.header());
   }
   return head;
 }
@@ -391,33 +430,15 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
       co_return;
     }
     if (attempt.outcome.succeeded()) {
-      const Verdict verdict = request_.stream ? Verdict::kAccept : check_answer(attempt, input);
-      if (verdict == Verdict::kAccept) {
-        co_await answer_success(attempt, deployment);
+      const AnswerStep step = co_await on_answer(attempt, deployment, input);
+      if (step == AnswerStep::kDone) {
         co_return;
       }
-      // The deployment answered; the answer is wrong. Healthy as far as breakers and budgets
-      // are concerned.
-      deployment.breaker.record(attempt.outcome, now);
-      deployment.stats.on_success(attempt.latency);
-      segment_->alias.budget.record_success();
-      release_retry_slot();
-      correct_key_charge(deployment, attempt.usage);
-      // The reasons only: the issues' messages quote the model's output, which logs never hold.
-      attempt.detail = "answer failed validation:";
-      for (const llm::ValidationIssue& issue : invalid_.issues) {
-        attempt.detail += " ";
-        attempt.detail += llm::to_string(issue.reason);
+      if (step == AnswerStep::kResend) {
+        want = CandidatePicker::Want::kSame;
+        continue;
       }
-      record_attempt(attempt, deployment, ErrorKind::kInvalidToolCall);
-      if (verdict == Verdict::kFail) {
-        co_await answer_invalid(deployment);
-        co_return;
-      }
-      parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
-      pending_backoff_ = Duration::zero();
-      want = CandidatePicker::Want::kSame;
-      continue;
+      // kFailed: a held-back stream broke before the client saw it; handled as a failure below.
     }
 
     const ErrorKind kind = *attempt.outcome.error;
@@ -533,12 +554,9 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
     co_return;
   }
 
-  ResponseHead h = head(200);
-  h.add("content-type", "text/event-stream");
-  h.add("cache-control", "no-cache");
   const TimePoint head_start = clock_.now();
   record_.time_to_first_token = head_start - start_;
-  const bool started = co_await sink_.start_stream(std::move(h));
+  const bool started = co_await sink_.start_stream(stream_head());
   record_.client_write += clock_.now() - head_start;
   RelayResult relay;
   if (started) {
@@ -547,6 +565,11 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
     relay.client_gone = true;
     attempt.stream.cancel();
   }
+  settle_stream(attempt, deployment, relay, started, false);
+}
+
+void RequestRun::settle_stream(AttemptResult& attempt, Deployment& deployment,
+                               const RelayResult& relay, bool started, bool invalid) {
   record_.upstream += relay.upstream;
   record_.client_write += relay.client_write;
   record_.usage = relay.usage;
@@ -566,15 +589,27 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
     deployment.breaker.record(attempt.outcome, now);
     deployment.stats.on_success(attempt.latency);
     segment_->alias.budget.record_success();
+    if (invalid) {
+      error = ErrorKind::kInvalidToolCall;
+    }
   }
   release_retry_slot();
   attempt.latency += relay.upstream;
   if (!relay.detail.empty()) {
     attempt.detail = relay.detail;
+  } else if (invalid) {
+    attempt.detail = check_.log_detail();
   }
   record_attempt(attempt, deployment, error);
   record_.latency = now - start_;
   finish(error, GiveUpReason::kNone, started ? 200 : 0);
+}
+
+ResponseHead RequestRun::stream_head() const {
+  ResponseHead h = head(200);
+  h.add("content-type", "text/event-stream");
+  h.add("cache-control", "no-cache");
+  return h;
 }
 
 asio::awaitable<void> RequestRun::give_up(GiveUpReason reason) {

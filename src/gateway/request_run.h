@@ -24,13 +24,18 @@
 // deployment of the alias is tried; for the last one the request waits for a key if one frees
 // up before the deadline, else walks to a fallback alias, else gets 429 with retry-after.
 //
-// Answer validation (policy tool_validation, llm/tool_validation.h): a non-streamed 2xx answer
-// to a request with tools or a JSON response_format is checked before it goes out; an invalid
-// one is sent again as is (resample) or with the errors appended (repair, llm/repair_prompt.h)
-// on the same deployment, within the policy's own allowance (not max_attempts: the deployment
-// is healthy, the answer is wrong), then answered 502 invalid_tool_call /
-// invalid_structured_output; or, under pass, returned flagged. Every validated answer carries
-// x-sheepdog-validation: valid, repaired, or failed.
+// Answer validation (policy tool_validation, gateway/answer_check.h): a 2xx answer to a request
+// with tools or a JSON response_format is checked before it goes out; an invalid one is sent
+// again as is (resample) or with the errors appended (repair, llm/repair_prompt.h) on the same
+// deployment, within the policy's own allowance (not max_attempts: the deployment is healthy,
+// the answer is wrong), then answered 502 invalid_tool_call / invalid_structured_output; or,
+// under pass, returned flagged. Every validated answer carries x-sheepdog-validation: valid,
+// repaired, or failed. Streams (policy tool_validation.streams) go through a StreamGate
+// (stream_gate.h): the tool-call part, or the whole of structured output, is held back until
+// the stream is over and valid, so such an answer is retried unseen like a non-streamed one.
+// Text that went out before a tool call cannot be taken back: if the tool call after it is
+// invalid the stream ends with an invalid_tool_call error event (or, under pass, the call and a
+// ": x-sheepdog-validation: failed" comment).
 //
 // The loop never retries after the client has received a response head.
 #pragma once
@@ -43,15 +48,15 @@
 #include <vector>
 
 #include "core/random.h"
+#include "gateway/answer_check.h"
 #include "gateway/attempt.h"
 #include "gateway/candidate_picker.h"
 #include "gateway/client_sink.h"
 #include "gateway/error_mapping.h"
 #include "gateway/observer.h"
 #include "gateway/runtime.h"
-#include "llm/tool_validation.h"
+#include "gateway/stream_relay.h"
 #include "resilience/retry_policy.h"
-#include "resilience/tool_call_policy.h"
 #include "upstream/upstream_client.h"
 
 namespace sheepdog::gateway {
@@ -98,14 +103,28 @@ class RequestRun {
                                             CandidatePicker::Want& want);
   int64_t estimated_tokens();
 
-  // A non-streamed 2xx answer, checked (see the file comment). kRetry: `input` now holds the
-  // request to send next (the same, or the repair request).
-  enum class Verdict : unsigned char { kAccept, kRetry, kFail };
-  Verdict check_answer(const AttemptResult& attempt, providers::EncodeInput& input);
+  // A 2xx answer (non-streamed, or a stream whose first event arrived): validated when the
+  // policy says so (answer_check.h), then sent. kResend: `input` holds the request to send
+  // next, to the same deployment. kFailed: a held-back stream broke before the client saw any
+  // of it; `attempt` now describes an ordinary failed attempt.
+  enum class AnswerStep : unsigned char { kDone, kResend, kFailed };
+  boost::asio::awaitable<AnswerStep> on_answer(AttemptResult& attempt, Deployment& deployment,
+                                               providers::EncodeInput& input);
+  boost::asio::awaitable<AnswerStep> answer_gated_stream(AttemptResult& attempt,
+                                                         Deployment& deployment,
+                                                         providers::EncodeInput& input);
+  // An answer failed validation: the deployment is healthy (breaker, budget, stats count a
+  // success), the attempt is logged with the reasons.
+  void note_invalid(AttemptResult& attempt, Deployment& deployment);
   boost::asio::awaitable<void> answer_invalid(const Deployment& deployment);
 
   boost::asio::awaitable<bool> wait(Duration delay);
   boost::asio::awaitable<void> answer_success(AttemptResult& attempt, Deployment& deployment);
+  // The books for a stream that reached the client (or was meant to): breaker, budget, usage,
+  // logs. `invalid`: it ended as an invalid answer (the deployment itself did fine).
+  void settle_stream(AttemptResult& attempt, Deployment& deployment, const RelayResult& relay,
+                     bool started, bool invalid);
+  ResponseHead stream_head() const;
   boost::asio::awaitable<void> give_up(GiveUpReason reason);
   void finish(std::optional<ErrorKind> error, GiveUpReason reason, int status);
   // The answer reported `usage`: the key's up-front TPM charge becomes the actual count.
@@ -131,13 +150,7 @@ class RequestRun {
   Duration pending_backoff_{};               // the wait before the next attempt (for its log line)
   std::optional<int64_t> estimated_tokens_;  // computed on first use (key pools only)
   std::optional<size_t> key_;                // the pool key of the running attempt
-  // Answer validation: built on the first answer that needs it.
-  bool validator_built_ = false;
-  std::optional<llm::AnswerValidator> validator_;
-  std::unique_ptr<ToolCallState> tool_state_;
-  boost::json::object repair_body_;  // the repair request, when one is sent
-  llm::ValidationReport invalid_;    // the last failed validation
-  std::string validation_;           // x-sheepdog-validation, "" if not validated
+  AnswerCheck check_;
   bool started_ = false;
   bool finished_ = false;
   RequestRecord record_;

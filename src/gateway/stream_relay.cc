@@ -20,6 +20,8 @@ ErrorKind transport_kind(TransportResult transport) {
   return ErrorKind::kConnectionReset;
 }
 
+constexpr std::string_view kUpstreamErrorDetail = "the upstream sent an error event mid-stream";
+
 std::string interruption_message(ErrorKind kind) {
   return std::string("The upstream stream was interrupted (") + std::string(to_string(kind)) +
          ") before it completed; the answer above is incomplete.";
@@ -34,17 +36,44 @@ boost::asio::awaitable<bool> timed_write(ClientSink& sink, std::string_view byte
   co_return ok;
 }
 
-}  // namespace
-
-boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientSink& sink,
-                                                 const Clock& clock) {
-  RelayResult result;
-  bool done = attempt.stream_done;
-  if (!co_await timed_write(sink, attempt.first_bytes, clock, result.client_write)) {
-    result.client_gone = true;
+// Sends `bytes` to the client, the head first if it has not gone out yet.
+boost::asio::awaitable<bool> deliver(std::string_view bytes, ClientSink& sink, const Clock& clock,
+                                     ResponseHead* head, GatedRelay& r) {
+  if (!r.started) {
+    r.head_sent = clock.now();
+    const bool started = co_await sink.start_stream(std::move(*head));
+    r.relay.client_write += clock.now() - r.head_sent;
+    if (!started) {
+      co_return false;
+    }
+    r.started = true;
   }
-  std::string out;
-  while (!done && !result.client_gone) {
+  co_return co_await timed_write(sink, bytes, clock, r.relay.client_write);
+}
+
+// The relay proper. Without a gate every decoded event goes out at once (the head is already
+// out); with one, only what the gate lets through, and the head with the first of it.
+boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, ResponseHead* head,
+                                  ClientSink& sink, const Clock& clock, GatedRelay& r) {
+  RelayResult& result = r.relay;
+  bool done = attempt.stream_done;
+  std::string forward;
+  std::string out = std::move(attempt.first_bytes);
+  bool stop = false;  // the stream failed after `out`: send what it holds, then stop
+  for (;;) {
+    const std::string* bytes = &out;
+    if (gate != nullptr) {
+      forward.clear();
+      gate->feed(out, forward);
+      bytes = &forward;
+    }
+    if (!bytes->empty() && !co_await deliver(*bytes, sink, clock, head, r)) {
+      result.client_gone = true;
+      break;
+    }
+    if (done || stop) {
+      break;
+    }
     const TimePoint read_start = clock.now();
     upstream::BodyChunk chunk = co_await attempt.stream.next();
     result.upstream += clock.now() - read_start;
@@ -60,39 +89,40 @@ boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientS
     }
     out.clear();
     const providers::StreamDecoder::Step step = attempt.decoder->feed(chunk.data, out);
-    if (!out.empty() && !co_await timed_write(sink, out, clock, result.client_write)) {
-      result.client_gone = true;
-      break;
-    }
     if (step.upstream_error) {
+      // Its own error event (in `out`) ends the stream; no second one of ours.
       result.failure = ErrorKind::kServerError;
-      result.detail = "the upstream sent an error event mid-stream";
-      done = true;  // its own error event went out; no second one
-      break;
-    }
-    if (step.failed) {
+      result.detail = std::string(kUpstreamErrorDetail);
+      stop = true;
+    } else if (step.failed) {
       result.failure = ErrorKind::kMalformedResponse;
       result.detail = "the stream is not valid server-sent events";
-      break;
-    }
-    done = step.done;
-    if (chunk.end && !done) {
-      result.failure = ErrorKind::kMalformedResponse;
-      result.detail = "the stream ended without its end-of-stream event";
-      break;
+      stop = true;
+    } else {
+      done = step.done;
+      if (chunk.end && !done) {
+        result.failure = ErrorKind::kMalformedResponse;
+        result.detail = "the stream ended without its end-of-stream event";
+        stop = true;
+      }
     }
   }
   result.usage = attempt.decoder->usage();
+  r.complete = done && !result.failure;
   if (result.client_gone) {
     attempt.stream.cancel();
-    co_return result;
   }
-  if (result.failure && !done) {
+}
+
+// Ends a broken stream for the client: our error event unless the upstream sent its own.
+boost::asio::awaitable<void> end_broken(ClientSink& sink, const Clock& clock, bool upstream_event,
+                                        RelayResult& result) {
+  if (!upstream_event) {
     const std::string event =
         stream_error_event(interruption_message(*result.failure), "upstream_stream_interrupted");
     if (!co_await timed_write(sink, event, clock, result.client_write)) {
       result.client_gone = true;
-      co_return result;
+      co_return;
     }
   }
   const TimePoint finish_start = clock.now();
@@ -100,7 +130,49 @@ boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientS
     result.client_gone = true;
   }
   result.client_write += clock.now() - finish_start;
+}
+
+}  // namespace
+
+boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientSink& sink,
+                                                 const Clock& clock) {
+  GatedRelay r;
+  r.started = true;
+  co_await pump(attempt, nullptr, nullptr, sink, clock, r);
+  RelayResult& result = r.relay;
+  if (result.client_gone) {
+    co_return result;
+  }
+  if (result.failure) {
+    co_await end_broken(sink, clock, r.relay.detail == kUpstreamErrorDetail, result);
+    co_return result;
+  }
+  const TimePoint finish_start = clock.now();
+  if (!co_await sink.finish()) {
+    result.client_gone = true;
+  }
+  result.client_write += clock.now() - finish_start;
   co_return result;
+}
+
+boost::asio::awaitable<GatedRelay> relay_gated(AttemptResult& attempt, StreamGate& gate,
+                                               ResponseHead head, ClientSink& sink,
+                                               const Clock& clock) {
+  GatedRelay r;
+  co_await pump(attempt, &gate, &head, sink, clock, r);
+  if (r.relay.client_gone || !r.relay.failure || !r.started) {
+    co_return r;  // complete (the caller validates and ends it), gone, or retryable unseen
+  }
+  const bool upstream_event = r.relay.detail == kUpstreamErrorDetail;
+  if (!gate.held().empty() && upstream_event) {
+    // The upstream's own error event is in the gate: it goes out with what precedes it.
+    if (!co_await timed_write(sink, gate.held(), clock, r.relay.client_write)) {
+      r.relay.client_gone = true;
+      co_return r;
+    }
+  }
+  co_await end_broken(sink, clock, upstream_event, r.relay);
+  co_return r;
 }
 
 }  // namespace sheepdog::gateway

@@ -21,6 +21,7 @@
 #include "core/error_kind.h"
 #include "gateway/attempt.h"
 #include "gateway/client_sink.h"
+#include "gateway/stream_gate.h"
 
 namespace sheepdog::gateway {
 
@@ -37,5 +38,27 @@ struct RelayResult {
 // sink.start_stream() succeeded. Honours terminal cancellation of the calling coroutine.
 boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientSink& sink,
                                                  const Clock& clock);
+
+// The same relay through a StreamGate, for an answer that is to be validated (policy
+// tool_validation.streams): what the gate lets through goes out as it arrives, the response
+// head with it; the rest waits in the gate until the stream is over and the caller has
+// validated the assembled answer (request_run.cc sends it, retries, or fails the request).
+//
+// Unlike relay_stream, the head may not have gone out when the upstream breaks off: then
+// nothing is written, and the caller treats it as an ordinary failed attempt that may be
+// retried. Once the head is out, a break ends the stream as relay_stream does: what the gate
+// holds, then an error event (unless the upstream sent its own), no [DONE].
+struct GatedRelay {
+  RelayResult relay;
+  bool started = false;   // the head went out (with what the gate let through)
+  bool complete = false;  // the end-of-stream event arrived; the rest waits in the gate
+  TimePoint head_sent{};  // when the head went out, if it did
+};
+
+// REQUIRES: attempt succeeded as a stream. `head` goes out with the first bytes the gate lets
+// through. Honours terminal cancellation of the calling coroutine.
+boost::asio::awaitable<GatedRelay> relay_gated(AttemptResult& attempt, StreamGate& gate,
+                                               ResponseHead head, ClientSink& sink,
+                                               const Clock& clock);
 
 }  // namespace sheepdog::gateway
