@@ -96,6 +96,9 @@ void Observer::on_request(const RequestRecord& r) {
     fields.num("prompt_tokens", r.usage.prompt_tokens)
         .num("completion_tokens", r.usage.completion_tokens);
   }
+  if (!r.validation.empty()) {
+    fields.str("validation", r.validation);
+  }
   logger_->log(LogLevel::kInfo, "request", fields);
 }
 

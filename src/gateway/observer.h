@@ -48,6 +48,8 @@ struct RequestRecord {
   Duration client_write{};  // time blocked writing to the client (streams)
   std::optional<Duration> time_to_first_token;
   providers::TokenUsage usage;
+  // Answer validation: "valid", "repaired", "failed"; "" when the answer was not validated.
+  std::string_view validation;
 };
 
 class Observer {

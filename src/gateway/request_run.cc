@@ -339,6 +339,7 @@ void RequestRun::finish(std::optional<ErrorKind> error, GiveUpReason reason, int
   record_.error = error;
   record_.reason = reason;
   record_.status = status;
+  record_.validation = check_.header();
   if (record_.latency == Duration::zero()) {
     record_.latency = clock_.now() - start_;
   }

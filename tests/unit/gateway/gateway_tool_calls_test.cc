@@ -130,9 +130,20 @@ TEST(GatewayToolCallsTest, ARepairThatNeverSucceedsIs502ListingTheErrors) {
   EXPECT_EQ(messages[2].at("tool_call_id"), "call_1");
   EXPECT_NE(messages[2].at("content").as_string().find("kelvin"), std::string_view::npos);
   // Logs hold the reasons, never the model's output.
+  int invalid_attempts = 0;
+  bool request_line = false;
   for (const std::string& line : gw.log_lines()) {
     EXPECT_EQ(line.find("kelvin"), std::string::npos) << line;
+    if (line.find(R"("outcome":"invalid_tool_call")") != std::string::npos &&
+        line.find("answer failed validation: schema_violation") != std::string::npos) {
+      ++invalid_attempts;
+    }
+    if (line.find(R"("event":"request")") != std::string::npos) {
+      request_line = line.find(R"("validation":"failed")") != std::string::npos;
+    }
   }
+  EXPECT_EQ(invalid_attempts, 3);
+  EXPECT_TRUE(request_line);
 }
 
 TEST(GatewayToolCallsTest, PassReturnsTheInvalidAnswerFlagged) {
