@@ -194,13 +194,7 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::on_answer(AttemptResult& att
     co_await answer_success(attempt, deployment);
     co_return AnswerStep::kDone;
   }
-  note_invalid(attempt, deployment);
-  if (verdict == AnswerCheck::Verdict::kFail) {
-    co_await answer_invalid(deployment);
-    co_return AnswerStep::kDone;
-  }
-  parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
-  co_return AnswerStep::kResend;
+  co_return co_await after_invalid(verdict, attempt, deployment);
 }
 
 asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
@@ -218,9 +212,7 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
   }
   if (relay.failure) {
     // Nothing reached the client: an ordinary failed attempt, which may be retried.
-    record_.upstream += relay.upstream;
-    record_.client_write += relay.client_write;
-    attempt.latency += relay.upstream;
+    absorb_relay(attempt, relay);
     attempt.outcome = AttemptOutcome::failure(*relay.failure);
     attempt.detail = std::move(relay.detail);
     co_return AnswerStep::kFailed;
@@ -230,17 +222,9 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
       check_.check(gate.completion(), policy, !gated.started, input);
   if (verdict == AnswerCheck::Verdict::kRetry ||
       (verdict == AnswerCheck::Verdict::kFail && !gated.started)) {
-    record_.upstream += relay.upstream;
-    record_.client_write += relay.client_write;
-    attempt.latency += relay.upstream;
+    absorb_relay(attempt, relay);
     attempt.usage = relay.usage;
-    note_invalid(attempt, deployment);
-    if (verdict == AnswerCheck::Verdict::kFail) {
-      co_await answer_invalid(deployment);
-      co_return AnswerStep::kDone;
-    }
-    parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
-    co_return AnswerStep::kResend;
+    co_return co_await after_invalid(verdict, attempt, deployment);
   }
   // The answer goes out: valid, passed flagged, or (head already out) ended with an error event.
   bool sent = true;
@@ -268,6 +252,24 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
   relay.client_gone = !sent;
   settle_stream(attempt, deployment, relay, gated.started, verdict == AnswerCheck::Verdict::kFail);
   co_return AnswerStep::kDone;
+}
+
+void RequestRun::absorb_relay(AttemptResult& attempt, const RelayResult& relay) {
+  record_.upstream += relay.upstream;
+  record_.client_write += relay.client_write;
+  attempt.latency += relay.upstream;
+}
+
+asio::awaitable<RequestRun::AnswerStep> RequestRun::after_invalid(AnswerCheck::Verdict verdict,
+                                                                  AttemptResult& attempt,
+                                                                  Deployment& deployment) {
+  note_invalid(attempt, deployment);
+  if (verdict == AnswerCheck::Verdict::kFail) {
+    co_await answer_invalid(deployment);
+    co_return AnswerStep::kDone;
+  }
+  parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
+  co_return AnswerStep::kResend;
 }
 
 void RequestRun::note_invalid(AttemptResult& attempt, Deployment& deployment) {

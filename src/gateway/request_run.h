@@ -116,6 +116,11 @@ class RequestRun {
   // An answer failed validation: the deployment is healthy (breaker, budget, stats count a
   // success), the attempt is logged with the reasons.
   void note_invalid(AttemptResult& attempt, Deployment& deployment);
+  // The invalid answer's bookkeeping, then the 502 (kFail) or the resend (kRetry).
+  boost::asio::awaitable<AnswerStep> after_invalid(AnswerCheck::Verdict verdict,
+                                                   AttemptResult& attempt, Deployment& deployment);
+  // A stream's upstream and client time, into the attempt and the request record.
+  void absorb_relay(AttemptResult& attempt, const RelayResult& relay);
   boost::asio::awaitable<void> answer_invalid(const Deployment& deployment);
 
   boost::asio::awaitable<bool> wait(Duration delay);

@@ -7,28 +7,6 @@ namespace {
 
 namespace json = boost::json;
 
-// The event as text again. The decoder's output is canonical (data lines, maybe an event name),
-// so writing the fields back gives the client what it would have had without the gate.
-void serialize(const upstream::SseEvent& event, std::string& out) {
-  if (!event.event.empty()) {
-    out += "event: ";
-    out += event.event;
-    out += '\n';
-  }
-  std::string_view data = event.data;
-  for (;;) {
-    const size_t newline = data.find('\n');
-    out += "data: ";
-    out += data.substr(0, newline);
-    out += '\n';
-    if (newline == std::string_view::npos) {
-      break;
-    }
-    data.remove_prefix(newline + 1);
-  }
-  out += '\n';
-}
-
 struct ChunkTraits {
   bool tool_calls_or_finish = false;  // the part that waits for validation starts here
   bool visible = false;               // text or a refusal the client can show
@@ -89,7 +67,7 @@ void StreamGate::route(const upstream::SseEvent& event, std::string& forward) {
   if (event.is_done() || hold_ == Hold::kEverything || traits.tool_calls_or_finish) {
     holding_ = true;
   }
-  serialize(event, held_);
+  upstream::append_sse_event(event, held_);  // the decoder wrote it so: canonical framing
   if (holding_ || (!traits.visible && !forwarded_any_)) {
     return;  // waits in held_: the validated part, or a preamble with nothing to show yet
   }

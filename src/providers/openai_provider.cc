@@ -39,28 +39,6 @@ std::string_view trim_left(std::string_view s) {
   return s;
 }
 
-// Appends `event` in SSE framing: the event name if it had one, each data line as its own
-// `data:` line (the parser joined them with "\n"), and the blank line that dispatches it.
-void append_event(const upstream::SseEvent& event, std::string& out) {
-  if (!event.event.empty()) {
-    out += "event: ";
-    out += event.event;
-    out += '\n';
-  }
-  std::string_view data = event.data;
-  for (;;) {
-    const size_t nl = data.find('\n');
-    out += "data: ";
-    out += data.substr(0, nl);
-    out += '\n';
-    if (nl == std::string_view::npos) {
-      break;
-    }
-    data.remove_prefix(nl + 1);
-  }
-  out += '\n';
-}
-
 class OpenAIStreamDecoder final : public SseStreamDecoder {
  public:
   const TokenUsage& usage() const override { return usage_; }
@@ -68,7 +46,7 @@ class OpenAIStreamDecoder final : public SseStreamDecoder {
  private:
   // Relays every event as is; the stream ends at [DONE] or at an error event of the upstream's.
   bool on_event(const upstream::SseEvent& event, std::string& out, Step& step) override {
-    append_event(event, out);
+    upstream::append_sse_event(event, out);
     ++step.events;
     if (event.is_done()) {
       finish();

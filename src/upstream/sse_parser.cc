@@ -37,6 +37,26 @@ std::optional<uint64_t> parse_retry(std::string_view value) {
 
 }  // namespace
 
+void append_sse_event(const SseEvent& event, std::string& out) {
+  if (!event.event.empty()) {
+    out += "event: ";
+    out += event.event;
+    out += '\n';
+  }
+  std::string_view data = event.data;
+  for (;;) {
+    const size_t nl = data.find('\n');
+    out += "data: ";
+    out += data.substr(0, nl);
+    out += '\n';
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    data.remove_prefix(nl + 1);
+  }
+  out += '\n';
+}
+
 bool SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
   if (failed_) {
     return false;

@@ -29,6 +29,11 @@ struct SseEvent {
   friend bool operator==(const SseEvent&, const SseEvent&) = default;
 };
 
+// Appends `event` in SSE framing: the event name if it had one, each data line as its own
+// `data:` line (the parser joined them with "\n"), and the blank line that dispatches it. What
+// the parser reads back from it is `event` again (the id aside).
+void append_sse_event(const SseEvent& event, std::string& out);
+
 // Not thread-safe; one parser per stream.
 class SseParser {
  public:
