@@ -7,7 +7,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 
-#include "providers/json_fields.h"
+#include "core/json_fields.h"
 
 namespace sheepdog::providers {
 
@@ -47,34 +47,15 @@ std::string anthropic_message_id(std::string_view completion_id) {
   return tail.starts_with(kMsg) ? std::string(tail) : std::string(kMsg) + std::string(tail);
 }
 
-namespace {
-
-int64_t count(const json::object* o, std::string_view key) {
-  const json::value* v = o != nullptr ? o->if_contains(key) : nullptr;
-  if (v != nullptr && v->is_int64()) {
-    return v->get_int64();
-  }
-  if (v != nullptr && v->is_uint64()) {
-    return static_cast<int64_t>(v->get_uint64());
-  }
-  return 0;
-}
-
-const json::object* object_at(const json::object* o, std::string_view key) {
-  const json::value* v = o != nullptr ? o->if_contains(key) : nullptr;
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-}  // namespace
-
 json::object to_anthropic_usage(const json::object& openai_usage) {
-  const json::object* usage = &openai_usage;
-  const int64_t cached = count(object_at(usage, "prompt_tokens_details"), "cached_tokens");
+  const json::object* details = object_field(openai_usage, "prompt_tokens_details");
+  const int64_t cached = details != nullptr ? integer_field(*details, "cached_tokens", 0) : 0;
   json::object out;
-  out["input_tokens"] = std::max<int64_t>(0, count(usage, "prompt_tokens") - cached);
+  out["input_tokens"] =
+      std::max<int64_t>(0, integer_field(openai_usage, "prompt_tokens", 0) - cached);
   out["cache_creation_input_tokens"] = 0;
   out["cache_read_input_tokens"] = cached;
-  out["output_tokens"] = count(usage, "completion_tokens");
+  out["output_tokens"] = integer_field(openai_usage, "completion_tokens", 0);
   return out;
 }
 
@@ -102,7 +83,7 @@ std::optional<json::object> to_anthropic_message(const json::object& openai_comp
     return std::nullopt;
   }
   const json::object& choice = choices->get_array()[0].get_object();
-  const json::object* message = object_at(&choice, "message");
+  const json::object* message = object_field(choice, "message");
   if (message == nullptr) {
     return std::nullopt;
   }
@@ -119,7 +100,7 @@ std::optional<json::object> to_anthropic_message(const json::object& openai_comp
       calls != nullptr && calls->is_array()) {
     for (const json::value& call : calls->get_array()) {
       const json::object* function =
-          call.is_object() ? object_at(&call.get_object(), "function") : nullptr;
+          call.is_object() ? object_field(call.get_object(), "function") : nullptr;
       if (function == nullptr) {
         continue;
       }
@@ -143,7 +124,7 @@ std::optional<json::object> to_anthropic_message(const json::object& openai_comp
   out["content"] = std::move(content);
   out["stop_reason"] = to_anthropic_stop_reason(string_field(choice, "finish_reason"));
   out["stop_sequence"] = nullptr;
-  const json::object* usage = object_at(&openai_completion, "usage");
+  const json::object* usage = object_field(openai_completion, "usage");
   out["usage"] = to_anthropic_usage(usage != nullptr ? *usage : json::object());
   return out;
 }
@@ -217,7 +198,7 @@ std::string to_anthropic_error_body(int http_status, std::string_view openai_err
   boost::system::error_code ec;
   const json::value parsed = json::parse(openai_error_body, ec);
   const json::object* error =
-      !ec && parsed.is_object() ? object_at(&parsed.get_object(), "error") : nullptr;
+      !ec && parsed.is_object() ? object_field(parsed.get_object(), "error") : nullptr;
   std::string_view type;
   std::string_view message;
   if (error != nullptr) {

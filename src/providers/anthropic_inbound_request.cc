@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "providers/anthropic_inbound.h"
-#include "providers/json_fields.h"
+#include "core/json_fields.h"
 
 namespace sheepdog::providers {
 namespace {

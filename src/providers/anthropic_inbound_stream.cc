@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "providers/anthropic_inbound.h"
-#include "providers/json_fields.h"
+#include "core/json_fields.h"
 
 namespace sheepdog::providers {
 namespace {

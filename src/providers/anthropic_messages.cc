@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/json_fields.h"
+
 namespace sheepdog::providers {
 namespace {
 
@@ -11,11 +13,6 @@ namespace json = boost::json;
 
 std::string index_param(std::string_view base, size_t i) {
   return std::string(base) + "[" + std::to_string(i) + "]";
-}
-
-std::string_view string_or_empty(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
 }
 
 // The text of a system/developer message: a string, or the text parts of a list.
@@ -30,7 +27,7 @@ std::string system_text(const json::value& content) {
         if (!text.empty()) {
           text += "\n";
         }
-        text += string_or_empty(part.get_object(), "text");
+        text += string_field(part.get_object(), "text");
       }
     }
   }
@@ -44,7 +41,7 @@ std::optional<json::object> image_block(const json::object& part) {
   if (image != nullptr && image->is_string()) {
     url = image->get_string();
   } else if (image != nullptr && image->is_object()) {
-    url = string_or_empty(image->get_object(), "url");
+    url = string_field(image->get_object(), "url");
   }
   if (url.empty()) {
     return std::nullopt;
@@ -93,9 +90,9 @@ std::variant<json::array, TranslationError> content_blocks(const json::value& co
       return TranslationError{"each content part must be an object", part_param};
     }
     const json::object& part = parts[i].get_object();
-    const std::string_view type = string_or_empty(part, "type");
+    const std::string_view type = string_field(part, "type");
     if (type == "text") {
-      blocks.push_back(json::object{{"type", "text"}, {"text", string_or_empty(part, "text")}});
+      blocks.push_back(json::object{{"type", "text"}, {"text", string_field(part, "text")}});
     } else if (type == "image_url") {
       std::optional<json::object> image = image_block(part);
       if (!image) {
@@ -109,6 +106,16 @@ std::variant<json::array, TranslationError> content_blocks(const json::value& co
     }
   }
   return blocks;
+}
+
+// A tool call's `arguments` as a tool_use `input`, which Anthropic requires to be an object.
+// Arguments that are not one (empty, truncated JSON, trailing text, an array or a string) send
+// {}: a repair request (llm/repair_prompt.h) carries the model's own broken call verbatim, and
+// the tool message after it states what was wrong, so refusing it would fail the repair.
+json::value tool_input(std::string_view arguments) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(arguments, ec);
+  return !ec && parsed.is_object() ? parsed : json::value(json::object());
 }
 
 // An assistant message's tool_calls as tool_use blocks appended to `blocks`.
@@ -125,18 +132,11 @@ std::optional<TranslationError> append_tool_uses(const json::value& calls, const
     if (function == nullptr || !function->is_object()) {
       return TranslationError{"a tool call needs a function", call_param};
     }
-    const std::string_view arguments = string_or_empty(function->get_object(), "arguments");
-    boost::system::error_code ec;
-    json::value input =
-        arguments.empty() ? json::value(json::object()) : json::parse(arguments, ec);
-    if (ec || !input.is_object()) {
-      return TranslationError{"tool call arguments must be a JSON object", call_param};
-    }
     json::object block;
     block["type"] = "tool_use";
-    block["id"] = string_or_empty(list[i].get_object(), "id");
-    block["name"] = string_or_empty(function->get_object(), "name");
-    block["input"] = std::move(input);
+    block["id"] = string_field(list[i].get_object(), "id");
+    block["name"] = string_field(function->get_object(), "name");
+    block["input"] = tool_input(string_field(function->get_object(), "arguments"));
     blocks.push_back(std::move(block));
   }
   return std::nullopt;
@@ -166,7 +166,7 @@ std::optional<TranslationError> translate_messages(const json::array& input, jso
       return TranslationError{"each message must be an object", param};
     }
     const json::object& message = input[i].get_object();
-    const std::string_view role = string_or_empty(message, "role");
+    const std::string_view role = string_field(message, "role");
     const json::value* content = message.if_contains("content");
     const json::value null_content;
     const json::value& body = content != nullptr ? *content : null_content;
@@ -180,7 +180,7 @@ std::optional<TranslationError> translate_messages(const json::array& input, jso
     if (role == "tool") {
       json::object result;
       result["type"] = "tool_result";
-      result["tool_use_id"] = string_or_empty(message, "tool_call_id");
+      result["tool_use_id"] = string_field(message, "tool_call_id");
       result["content"] =
           body.is_string() ? json::value(body.get_string()) : json::value(system_text(body));
       append_turn(messages, "user", json::array{std::move(result)});
@@ -227,8 +227,8 @@ std::optional<TranslationError> translate_tools(const json::object& openai, json
       }
       const json::object& f = function->get_object();
       json::object tool;
-      tool["name"] = string_or_empty(f, "name");
-      if (const std::string_view d = string_or_empty(f, "description"); !d.empty()) {
+      tool["name"] = string_field(f, "name");
+      if (const std::string_view d = string_field(f, "description"); !d.empty()) {
         tool["description"] = d;
       }
       const json::value* parameters = f.if_contains("parameters");
@@ -248,7 +248,7 @@ std::optional<TranslationError> translate_tools(const json::object& openai, json
     const json::value* function = choice->get_object().if_contains("function");
     tool_choice["type"] = "tool";
     tool_choice["name"] = function != nullptr && function->is_object()
-                              ? string_or_empty(function->get_object(), "name")
+                              ? string_field(function->get_object(), "name")
                               : std::string_view();
   }
   const json::value* parallel = openai.if_contains("parallel_tool_calls");
@@ -276,7 +276,7 @@ std::variant<json::object, TranslationError> to_anthropic_request(const json::ob
   }
   if (const json::value* format = openai.if_contains("response_format");
       format != nullptr && format->is_object() &&
-      string_or_empty(format->get_object(), "type") == "json_schema") {
+      string_field(format->get_object(), "type") == "json_schema") {
     return TranslationError{
         "response_format json_schema cannot be sent to an Anthropic deployment; use a tool with "
         "that schema instead",
@@ -316,7 +316,7 @@ std::variant<json::object, TranslationError> to_anthropic_request(const json::ob
       stream != nullptr && stream->is_bool() && stream->get_bool()) {
     out["stream"] = true;
   }
-  if (const std::string_view user = string_or_empty(openai, "user"); !user.empty()) {
+  if (const std::string_view user = string_field(openai, "user"); !user.empty()) {
     out["metadata"] = json::object{{"user_id", user}};
   }
   if (auto error = translate_tools(openai, out)) {
@@ -338,27 +338,13 @@ std::string_view to_openai_finish_reason(std::string_view stop_reason) {
   return "stop";
 }
 
-namespace {
-
-int64_t count(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (v != nullptr && v->is_int64()) {
-    return v->get_int64();
-  }
-  if (v != nullptr && v->is_uint64()) {
-    return static_cast<int64_t>(v->get_uint64());
-  }
-  return 0;
-}
-
-}  // namespace
-
 TokenUsage anthropic_usage(const json::object& usage) {
   TokenUsage out;
   out.reported = true;
-  out.prompt_tokens = count(usage, "input_tokens") + count(usage, "cache_creation_input_tokens") +
-                      count(usage, "cache_read_input_tokens");
-  out.completion_tokens = count(usage, "output_tokens");
+  out.prompt_tokens = integer_field(usage, "input_tokens", 0) +
+                      integer_field(usage, "cache_creation_input_tokens", 0) +
+                      integer_field(usage, "cache_read_input_tokens", 0);
+  out.completion_tokens = integer_field(usage, "output_tokens", 0);
   return out;
 }
 
@@ -369,7 +355,7 @@ json::object openai_usage_object(const json::object& usage) {
   out["completion_tokens"] = u.completion_tokens;
   out["total_tokens"] = u.prompt_tokens + u.completion_tokens;
   out["prompt_tokens_details"] =
-      json::object{{"cached_tokens", count(usage, "cache_read_input_tokens")}};
+      json::object{{"cached_tokens", integer_field(usage, "cache_read_input_tokens", 0)}};
   return out;
 }
 
@@ -385,18 +371,17 @@ std::optional<json::object> to_openai_completion(const json::object& anthropic, 
       continue;
     }
     const json::object& b = block.get_object();
-    const std::string_view type = string_or_empty(b, "type");
+    const std::string_view type = string_field(b, "type");
     if (type == "text") {
-      text += string_or_empty(b, "text");
+      text += string_field(b, "text");
     } else if (type == "tool_use") {
       const json::value* input = b.if_contains("input");
       json::object function;
-      function["name"] = string_or_empty(b, "name");
+      function["name"] = string_field(b, "name");
       function["arguments"] =
           json::serialize(input != nullptr ? *input : json::value(json::object()));
-      tool_calls.push_back(json::object{{"id", string_or_empty(b, "id")},
-                                        {"type", "function"},
-                                        {"function", std::move(function)}});
+      tool_calls.push_back(json::object{
+          {"id", string_field(b, "id")}, {"type", "function"}, {"function", std::move(function)}});
     }
   }
   json::object message;
@@ -410,12 +395,12 @@ std::optional<json::object> to_openai_completion(const json::object& anthropic, 
   choice["index"] = 0;
   choice["message"] = std::move(message);
   choice["logprobs"] = nullptr;
-  choice["finish_reason"] = to_openai_finish_reason(string_or_empty(anthropic, "stop_reason"));
+  choice["finish_reason"] = to_openai_finish_reason(string_field(anthropic, "stop_reason"));
   json::object out;
-  out["id"] = "chatcmpl-" + std::string(string_or_empty(anthropic, "id"));
+  out["id"] = "chatcmpl-" + std::string(string_field(anthropic, "id"));
   out["object"] = "chat.completion";
   out["created"] = created;
-  out["model"] = string_or_empty(anthropic, "model");
+  out["model"] = string_field(anthropic, "model");
   out["choices"] = json::array{std::move(choice)};
   if (const json::value* usage = anthropic.if_contains("usage");
       usage != nullptr && usage->is_object()) {
@@ -432,11 +417,11 @@ std::optional<std::string> to_openai_error_body(std::string_view anthropic_body)
   }
   // Anthropic's envelope says "type": "error"; an OpenAI-shaped body has no such field.
   const json::value* error = parsed.get_object().if_contains("error");
-  if (string_or_empty(parsed.get_object(), "type") != "error" || error == nullptr ||
+  if (string_field(parsed.get_object(), "type") != "error" || error == nullptr ||
       !error->is_object()) {
     return std::nullopt;
   }
-  const std::string_view type = string_or_empty(error->get_object(), "type");
+  const std::string_view type = string_field(error->get_object(), "type");
   std::string_view openai_type = "server_error";
   if (type == "invalid_request_error" || type == "not_found_error" || type == "request_too_large") {
     openai_type = "invalid_request_error";
@@ -445,7 +430,7 @@ std::optional<std::string> to_openai_error_body(std::string_view anthropic_body)
     openai_type = type;
   }
   json::object body;
-  body["message"] = string_or_empty(error->get_object(), "message");
+  body["message"] = string_field(error->get_object(), "message");
   body["type"] = openai_type;
   body["param"] = nullptr;
   body["code"] = type.empty() ? json::value(nullptr) : json::value(type);

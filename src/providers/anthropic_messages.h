@@ -5,10 +5,12 @@
 //
 // What maps, request side: system and developer messages -> `system`; user and assistant
 // messages with string or multi-part content (text; images by https URL or base64 data URL);
-// assistant tool_calls -> tool_use blocks (arguments parsed into `input`); tool messages ->
-// tool_result blocks in a user turn; consecutive messages of one role merged, since Anthropic
-// requires alternating turns; max_completion_tokens / max_tokens -> max_tokens (Anthropic
-// requires it: kDefaultMaxTokens when the client gave none); temperature, top_p, stop ->
+// assistant tool_calls -> tool_use blocks (arguments parsed into `input`; arguments that are
+// not a JSON object give `input` {}, since a repair request (llm/repair_prompt.h) carries the
+// model's broken call verbatim and the tool message after it says what was wrong); tool
+// messages -> tool_result blocks in a user turn; consecutive messages of one role merged,
+// since Anthropic requires alternating turns; max_completion_tokens / max_tokens -> max_tokens
+// (Anthropic requires it: kDefaultMaxTokens when the client gave none); temperature, top_p, stop ->
 // stop_sequences, stream, user -> metadata.user_id; tools -> {name, description, input_schema};
 // tool_choice auto/none/required/named -> auto/none/any/tool, parallel_tool_calls false ->
 // disable_parallel_tool_use. What cannot be expressed (n > 1, audio parts, a JSON-schema

@@ -5,7 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include "providers/anthropic_messages.h"
-#include "providers/json_fields.h"
+#include "core/json_fields.h"
 
 namespace sheepdog::providers {
 namespace {

@@ -129,7 +129,16 @@ TEST(GatewayToolCallsTest, ARepairThatNeverSucceedsIs502ListingTheErrors) {
   EXPECT_EQ(messages[2].at("role"), "tool");
   EXPECT_EQ(messages[2].at("tool_call_id"), "call_1");
   EXPECT_NE(messages[2].at("content").as_string().find("kelvin"), std::string_view::npos);
-  // Logs hold the reasons, never the model's output.
+  // Logs hold the reasons, never the model's output. The request's line is written just after
+  // the answer went out.
+  EXPECT_TRUE(eventually([&] {
+    for (const std::string& line : gw.log_lines()) {
+      if (line.find(R"("event":"request")") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }));
   int invalid_attempts = 0;
   bool request_line = false;
   for (const std::string& line : gw.log_lines()) {

@@ -332,6 +332,24 @@ TEST(AnthropicInboundAnswerTest, MessageIds) {
   EXPECT_EQ(anthropic_message_id(""), "msg_unknown");
 }
 
+// Counts that are missing or not integers read as 0, a negative one as given; input_tokens
+// (prompt minus cached) never goes below 0.
+TEST(AnthropicInboundAnswerTest, UsageCountsThatAreMissingOrNotIntegers) {
+  EXPECT_EQ(json::serialize(to_anthropic_usage(obj(R"({"prompt_tokens": 50,
+      "completion_tokens": -2, "prompt_tokens_details": {"cached_tokens": "10"}})"))),
+            R"({"input_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,)"
+            R"("output_tokens":-2})");
+  EXPECT_EQ(json::serialize(to_anthropic_usage(
+                obj(R"({"prompt_tokens": 5, "prompt_tokens_details": {"cached_tokens": 8}})"))),
+            R"({"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":8,)"
+            R"("output_tokens":0})");
+  EXPECT_EQ(
+      json::serialize(to_anthropic_usage(
+          obj(R"({"prompt_tokens": "5", "completion_tokens": 1.0, "prompt_tokens_details": 3})"))),
+      R"({"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,)"
+      R"("output_tokens":0})");
+}
+
 // An Anthropic answer through the Anthropic provider (-> OpenAI) and back gives the original
 // content, stop_reason and usage; only cache creation, which OpenAI has no count for, folds into
 // input_tokens.

@@ -124,9 +124,64 @@ TEST(AnthropicRequestTest, UntranslatableRequestsNameTheParam) {
       refuse(R"({"messages": [{"role": "user", "content": [{"type": "input_audio"}]}]})").param,
       "messages[0].content[0]");
   EXPECT_EQ(refuse(R"({"messages": [{"role": "assistant", "tool_calls": [{"id": "c",
-      "function": {"name": "f", "arguments": "not json"}}]}]})")
+      "type": "function"}]}]})")
                 .param,
             "messages[0].tool_calls[0]");
+}
+
+// A repair request (llm/repair_prompt.h) carries the model's faulty call verbatim. Anthropic's
+// tool_use input must be an object, so arguments that are not one send {} (the tool message
+// after the call says what was wrong); an object is kept as it was.
+std::string tool_use_input(std::string_view arguments) {
+  json::object call{{"id", "call_1"},
+                    {"type", "function"},
+                    {"function", json::object{{"name", "get_weather"}, {"arguments", arguments}}}};
+  json::object request{
+      {"messages",
+       json::array{json::object{{"role", "user"}, {"content", "Weather in Paris?"}},
+                   json::object{{"role", "assistant"},
+                                {"content", nullptr},
+                                {"tool_calls", json::array{std::move(call)}}},
+                   json::object{{"role", "tool"},
+                                {"tool_call_id", "call_1"},
+                                {"content", "Error: this tool call was not executed."}}}}};
+  auto result = to_anthropic_request(request, "claude-x");
+  if (const auto* error = std::get_if<TranslationError>(&result)) {
+    ADD_FAILURE() << error->param << ": " << error->message;
+    return "";
+  }
+  const json::array& messages = std::get<json::object>(result).at("messages").as_array();
+  EXPECT_EQ(messages.size(), 3u);
+  if (messages.size() != 3u) {
+    return "";
+  }
+  EXPECT_EQ(json::serialize(messages[2]),
+            R"({"role":"user","content":[{"type":"tool_result","tool_use_id":"call_1",)"
+            R"("content":"Error: this tool call was not executed."}]})");
+  const json::array& blocks = messages[1].at("content").as_array();
+  EXPECT_EQ(blocks.size(), 1u);
+  if (blocks.size() != 1u) {
+    return "";
+  }
+  EXPECT_EQ(blocks[0].at("type"), "tool_use");
+  EXPECT_EQ(blocks[0].at("id"), "call_1");
+  EXPECT_EQ(blocks[0].at("name"), "get_weather");
+  return json::serialize(blocks[0].at("input"));
+}
+
+TEST(AnthropicRequestTest, BrokenToolCallArgumentsSendAnEmptyInput) {
+  EXPECT_EQ(tool_use_input(R"({"location": "Par)"), "{}");  // truncated
+  EXPECT_EQ(tool_use_input(R"(["Paris", "celsius"])"), "{}");
+  EXPECT_EQ(tool_use_input(R"({"city": "Paris"} Let me know if you need more.)"), "{}");
+  EXPECT_EQ(tool_use_input(R"("Paris")"), "{}");
+  EXPECT_EQ(tool_use_input("null"), "{}");
+  EXPECT_EQ(tool_use_input(""), "{}");
+}
+
+TEST(AnthropicRequestTest, ToolCallArgumentsThatAreAnObjectAreKept) {
+  EXPECT_EQ(tool_use_input(R"({"city": "Paris", "unit": "kelvin", "days": [1, 2]})"),
+            R"({"city":"Paris","unit":"kelvin","days":[1,2]})");
+  EXPECT_EQ(tool_use_input("{}"), "{}");
 }
 
 TEST(AnthropicResponseTest, TextAndToolUseBecomeOneChoice) {
@@ -146,6 +201,18 @@ TEST(AnthropicResponseTest, TextAndToolUseBecomeOneChoice) {
       R"("function":{"name":"weather","arguments":"{\"city\":\"Paris\"}"}}]},)"
       R"("logprobs":null,"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":130,)"
       R"("completion_tokens":5,"total_tokens":135,"prompt_tokens_details":{"cached_tokens":100}}})");
+}
+
+// Counts that are missing or not integers read as 0; a negative one is taken as given.
+TEST(AnthropicResponseTest, UsageCountsThatAreMissingOrNotIntegers) {
+  const TokenUsage usage = anthropic_usage(obj(R"({"input_tokens": 12, "output_tokens": "7",
+      "cache_creation_input_tokens": 2.5, "cache_read_input_tokens": -3})"));
+  EXPECT_TRUE(usage.reported);
+  EXPECT_EQ(usage.prompt_tokens, 9);
+  EXPECT_EQ(usage.completion_tokens, 0);
+  EXPECT_EQ(json::serialize(openai_usage_object(obj(R"({"output_tokens": 4})"))),
+            R"({"prompt_tokens":0,"completion_tokens":4,"total_tokens":4,)"
+            R"("prompt_tokens_details":{"cached_tokens":0}})");
 }
 
 TEST(AnthropicResponseTest, FinishReasonsAndNonAnswers) {

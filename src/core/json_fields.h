@@ -1,14 +1,23 @@
-// Typed reads of one field of a JSON object, for the translation code that walks provider
-// bodies: a missing field and a field of another type read alike (empty, null, or the
-// fallback), since the translators treat both as "not given".
+// Lenient, typed reads of one field of a JSON object, for code that walks bodies other programs
+// wrote (provider translation, answer validation): a field that is absent, JSON null or of
+// another type reads as "not given" (empty, null, or the fallback). All three are common in
+// what upstreams and clients send, and none is an error there.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <limits>
 #include <string_view>
 
-namespace sheepdog::providers {
+namespace sheepdog {
+
+// The value at `key`, or null if absent or JSON null.
+inline const boost::json::value* field(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = o.if_contains(key);
+  return v != nullptr && !v->is_null() ? v : nullptr;
+}
+
 
 // The string at `key`, or "" if absent or not a string.
 inline std::string_view string_field(const boost::json::object& o, std::string_view key) {
@@ -35,4 +44,4 @@ inline int64_t integer_field(const boost::json::object& o, std::string_view key,
   return fallback;
 }
 
-}  // namespace sheepdog::providers
+}  // namespace sheepdog
