@@ -18,7 +18,6 @@ inline const boost::json::value* field(const boost::json::object& o, std::string
   return v != nullptr && !v->is_null() ? v : nullptr;
 }
 
-
 // The string at `key`, or "" if absent or not a string.
 inline std::string_view string_field(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = o.if_contains(key);
