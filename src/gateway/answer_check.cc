@@ -11,11 +11,11 @@ bool AnswerCheck::applies(const ToolCallPolicy& policy) {
   if (!policy.enabled) {
     return false;
   }
-  if (!built_) {
-    built_ = true;
-    validator_ = llm::AnswerValidator::for_request(request_);
+  if (!looked_up_) {
+    looked_up_ = true;
+    validator_ = validators_.get(request_);
   }
-  return validator_.has_value();
+  return validator_ != nullptr;
 }
 
 bool AnswerCheck::holds_everything() const {

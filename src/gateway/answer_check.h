@@ -15,6 +15,7 @@
 
 #include "gateway/gateway_metrics.h"
 #include "llm/tool_validation.h"
+#include "llm/validator_cache.h"
 #include "providers/provider.h"
 #include "resilience/tool_call_policy.h"
 
@@ -22,12 +23,15 @@ namespace sheepdog::gateway {
 
 class AnswerCheck {
  public:
-  // `request` (the client's body) must outlive the check.
-  AnswerCheck(const boost::json::object& request, std::string model, GatewayMetrics& metrics)
-      : request_(request), model_(std::move(model)), metrics_(metrics) {}
+  // `request` (the client's body) must outlive the check; `validators` compiles and keeps the
+  // schemas.
+  AnswerCheck(const boost::json::object& request, std::string model, GatewayMetrics& metrics,
+              llm::ValidatorCache& validators)
+      : request_(request), model_(std::move(model)), metrics_(metrics), validators_(validators) {}
 
   // Whether answers under `policy` are validated at all: the policy is on and the request has
-  // something to check (tools, a JSON response_format). The schemas are compiled on first use.
+  // something to check (tools, a JSON response_format). The schemas are compiled on first use,
+  // or found compiled in the cache.
   bool applies(const ToolCallPolicy& policy);
   // For a stream that applies: what the gate holds back (stream_gate.h).
   bool holds_everything() const;
@@ -54,8 +58,9 @@ class AnswerCheck {
   const boost::json::object& request_;
   std::string model_;
   GatewayMetrics& metrics_;
-  bool built_ = false;
-  std::optional<llm::AnswerValidator> validator_;
+  llm::ValidatorCache& validators_;
+  bool looked_up_ = false;
+  std::shared_ptr<const llm::AnswerValidator> validator_;  // null: nothing to check
   std::unique_ptr<ToolCallState> state_;
   boost::json::object repair_body_;  // the repair request, when one is sent
   llm::ValidationReport invalid_;    // the last failed validation

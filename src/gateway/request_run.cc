@@ -40,7 +40,7 @@ RequestRun::RequestRun(ThreadParts parts, const GatewayRequest& request, ClientS
       request_(request),
       sink_(sink),
       clock_(parts.runtime.clock()),
-      check_(request.body, request.model, parts.runtime.metrics()) {}
+      check_(request.body, request.model, parts.runtime.metrics(), parts.runtime.validators()) {}
 
 RequestRun::~RequestRun() {
   // Only if the coroutine was destroyed mid-way (a forced shutdown): keep the counts balanced.

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "gateway/gateway_metrics.h"
 #include "gateway/provider_keys.h"
+#include "llm/validator_cache.h"
 #include "providers/provider.h"
 #include "resilience/circuit_breaker.h"
 #include "resilience/retry_budget.h"
@@ -114,6 +115,8 @@ class Runtime {
   boost::asio::ssl::context& tls() { return tls_; }
   // Answers of requests with an Idempotency-Key (server.idempotency).
   IdempotencyStore& idempotency() { return *idempotency_; }
+  // Compiled tool/response_format schemas, shared between requests (llm/validator_cache.h).
+  llm::ValidatorCache& validators() { return validators_; }
   MetricsRegistry& registry() { return registry_; }
   GatewayMetrics& metrics() { return metrics_; }
   StructuredLogger* logger() const { return options_.logger; }
@@ -137,6 +140,7 @@ class Runtime {
   std::vector<std::unique_ptr<providers::Provider>> providers_;
   std::vector<std::unique_ptr<ProviderKeys>> keys_;  // one per provider with api_keys
   std::unique_ptr<IdempotencyStore> idempotency_;
+  llm::ValidatorCache validators_;
   std::vector<std::unique_ptr<Deployment>> deployments_;
   std::vector<std::unique_ptr<Alias>> aliases_;
   const Alias* passthrough_ = nullptr;
