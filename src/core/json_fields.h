@@ -43,4 +43,27 @@ inline int64_t integer_field(const boost::json::object& o, std::string_view key,
   return fallback;
 }
 
+// The JSON type of `v` as JSON Schema names it: "object", "array", "string", "integer" (a
+// number without a fraction, as parsed), "number", "boolean", "null".
+inline std::string_view json_type_name(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::object:
+      return "object";
+    case boost::json::kind::array:
+      return "array";
+    case boost::json::kind::string:
+      return "string";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+      return "integer";
+    case boost::json::kind::double_:
+      return "number";
+    case boost::json::kind::bool_:
+      return "boolean";
+    case boost::json::kind::null:
+      break;
+  }
+  return "null";
+}
+
 }  // namespace sheepdog

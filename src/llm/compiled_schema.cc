@@ -4,9 +4,11 @@
 // Every file that includes valijson sets it the same way (it changes inline function bodies).
 #define VALIJSON_USE_EXCEPTIONS 1
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <exception>
-#include <regex>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <valijson/adapters/boost_json_adapter.hpp>
@@ -18,8 +20,8 @@
 
 #include "llm/json_text.h"
 #include "llm/schema_preparer.h"
+#include "llm/schema_regex.h"
 #include "llm/string_formats.h"
-#include "llm/tool_validation.h"
 
 namespace sheepdog::llm {
 
@@ -58,25 +60,15 @@ class FormatCheck final : public valijson::constraints::PolyConstraint {
 
 class PatternCheck final : public valijson::constraints::PolyConstraint {
  public:
-  // Throws std::regex_error for a pattern std::regex cannot compile.
-  explicit PatternCheck(std::string pattern)
-      : pattern_(std::move(pattern)), regex_(pattern_, std::regex::ECMAScript) {}
+  // Throws std::runtime_error, which compile_schema() reports, for a pattern PCRE2 refuses
+  // (prepare_schema() refuses those first, so only as a safety net).
+  explicit PatternCheck(std::string pattern) : pattern_(std::move(pattern)), regex_(compile()) {}
 
   bool validate(const Adapter& target, const std::vector<std::string>& context,
                 valijson::ValidationResults* results) const override {
-    if (!target.isString()) {
+    // kUndecided passes: a pattern too costly to decide is not the model's fault.
+    if (!target.isString() || regex_.search(target.getString()) != SchemaRegex::Match::kNoMatch) {
       return true;
-    }
-    const std::string subject = target.getString();
-    if (subject.size() > kMaxPatternSubjectBytes) {
-      return true;
-    }
-    try {
-      if (std::regex_search(subject, regex_)) {
-        return true;
-      }
-    } catch (const std::regex_error&) {
-      return true;  // too complex to decide: not the model's fault
     }
     if (results != nullptr) {
       results->pushError(context, std::string(1, kOwnError) + "pattern:" + pattern_);
@@ -85,11 +77,21 @@ class PatternCheck final : public valijson::constraints::PolyConstraint {
   }
 
  private:
+  SchemaRegex compile() const {
+    std::string error;
+    std::optional<SchemaRegex> regex = SchemaRegex::compile(pattern_, error);
+    if (!regex) {
+      throw std::runtime_error(
+          fmt::format("invalid pattern '{}': {}", one_line(pattern_, 80), error));
+    }
+    return *std::move(regex);
+  }
+
   Constraint* cloneInto(void* memory) const override { return new (memory) PatternCheck(*this); }
   size_t sizeOf() const override { return sizeof(PatternCheck); }
 
   std::string pattern_;
-  std::regex regex_;
+  SchemaRegex regex_;  // copies share the compiled code
 };
 
 template <typename Check>

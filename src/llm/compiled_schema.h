@@ -1,9 +1,10 @@
 // A client's JSON Schema (draft 7) compiled by valijson, and checking a value against it, for
 // llm/tool_validation.h. Compiling goes through llm/schema_preparer.h first, since valijson
 // trusts its input; `format` and `pattern` are checked by our own constraints (valijson's
-// `pattern` recurses per character and its `format` knows only dates); errors come back as
-// the messages of llm/schema_messages.h. Only compiled_schema.cc includes valijson's schema
-// headers (they are heavy, and VALIJSON_USE_EXCEPTIONS must be set the same way everywhere).
+// `pattern` is std::regex, slow to compile and recursing per character of the value, ours is
+// llm/schema_regex.h; its `format` knows only dates); errors come back as the messages of
+// llm/schema_messages.h. Only compiled_schema.cc includes valijson's schema headers (they are
+// heavy, and VALIJSON_USE_EXCEPTIONS must be set the same way everywhere).
 #pragma once
 
 #include <boost/json/value.hpp>

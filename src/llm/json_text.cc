@@ -133,27 +133,6 @@ std::string quote(const json::value& value) {
   return json_text(value, kMaxValueBytes);
 }
 
-std::string_view type_name(const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::object:
-      return "object";
-    case json::kind::array:
-      return "array";
-    case json::kind::string:
-      return "string";
-    case json::kind::int64:
-    case json::kind::uint64:
-      return "integer";
-    case json::kind::double_:
-      return "number";
-    case json::kind::bool_:
-      return "boolean";
-    case json::kind::null:
-      return "null";
-  }
-  return "value";
-}
-
 std::string child_pointer(const std::string& parent, std::string_view key) {
   return parent + "/" + escape_pointer_token(key);
 }

@@ -30,9 +30,6 @@ std::string json_text(const boost::json::value& value, size_t max_bytes);
 // inside, so never a line break), anything else as JSON, about 60 bytes at most.
 std::string quote(const boost::json::value& value);
 
-// JSON Schema's name for the value's type: "integer" for integral numbers, "number" otherwise.
-std::string_view type_name(const boost::json::value& value);
-
 // `parent` + "/" + `key` escaped as a JSON Pointer token (RFC 6901).
 std::string child_pointer(const std::string& parent, std::string_view key);
 

@@ -12,15 +12,14 @@
 #include <cstddef>
 #include <cstdlib>
 #include <optional>
-#include <regex>
 #include <utility>
 #include <valijson/utils/utf8_utils.hpp>
 
 #include "core/json_fields.h"
 #include "llm/json_text.h"
 #include "llm/schema_preparer.h"
+#include "llm/schema_regex.h"
 #include "llm/string_formats.h"
-#include "llm/tool_validation.h"
 
 namespace sheepdog::llm::detail {
 
@@ -184,23 +183,25 @@ std::vector<std::string> extra_properties(const json::value& object, const json:
     return {std::move(first)};  // the failing subschema is not this node (allOf, $ref, ...)
   }
   const json::object* properties = object_field(node->get_object(), "properties");
-  const json::object* patterns = object_field(node->get_object(), "patternProperties");
+  // nullopt for a pattern that does not compile (prepare_schema() refuses those).
+  std::vector<std::optional<SchemaRegex>> patterns;
+  if (const json::object* map = object_field(node->get_object(), "patternProperties")) {
+    std::string error;
+    for (const auto& pattern : *map) {
+      patterns.push_back(SchemaRegex::compile(pattern.key(), error));
+    }
+  }
   std::vector<std::string> out;
   for (const auto& member : object.get_object()) {
     if (properties != nullptr && properties->contains(member.key())) {
       continue;
     }
-    bool matched = false;
-    if (patterns != nullptr && member.key().size() <= kMaxPatternSubjectBytes) {
-      for (const auto& pattern : *patterns) {
-        try {
-          matched = matched || std::regex_search(member.key().begin(), member.key().end(),
-                                                 std::regex(std::string(pattern.key())));
-        } catch (const std::regex_error&) {
-          matched = true;  // cannot tell: do not accuse the model
-        }
-      }
-    }
+    // A pattern that cannot tell (kUndecided, or not compiled) counts as matching: do not
+    // accuse the model.
+    const bool matched = std::any_of(
+        patterns.begin(), patterns.end(), [&](const std::optional<SchemaRegex>& pattern) {
+          return !pattern || pattern->search(member.key()) != SchemaRegex::Match::kNoMatch;
+        });
     if (!matched) {
       out.emplace_back(member.key());
     }
@@ -293,9 +294,10 @@ std::vector<SchemaViolation> translate_error(std::string_view description,
   }
   if (description.starts_with("Value type not permitted")) {
     const std::string expected = expected_types(node, schema);
-    return found(expected.empty()
-                     ? fmt::format("{} {} is not an allowed type", type_name(v), quote(v))
-                     : fmt::format("expected {}, got {} {}", expected, type_name(v), quote(v)));
+    return found(
+        expected.empty()
+            ? fmt::format("{} {} is not an allowed type", json_type_name(v), quote(v))
+            : fmt::format("expected {}, got {} {}", expected, json_type_name(v), quote(v)));
   }
   if (description.starts_with("Failed to match against any enum values")) {
     return found(fmt::format("{} is not one of {}", quote(v),

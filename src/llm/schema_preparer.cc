@@ -7,13 +7,14 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
-#include <regex>
 #include <set>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/json_fields.h"
 #include "llm/json_text.h"
+#include "llm/schema_regex.h"
 
 namespace sheepdog::llm::detail {
 
@@ -93,11 +94,11 @@ class SchemaPreparer {
     }
     if (const json::value* pattern = object.if_contains(kPatternKey);
         pattern != nullptr && pattern->is_string()) {
-      try_regex(std::string(pattern->get_string()));
+      try_regex(pattern->get_string());
     }
     if (const json::object* patterns = object_field(object, "patternProperties")) {
       for (const auto& member : *patterns) {
-        try_regex(std::string(member.key()));
+        try_regex(member.key());
       }
     }
     if (const json::value* ref = object.if_contains("$ref")) {
@@ -168,11 +169,9 @@ class SchemaPreparer {
     enqueue(pointer, *target, depth + 1, true);
   }
 
-  void try_regex(const std::string& pattern) {
-    try {
-      std::regex regex(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      fail(fmt::format("invalid pattern '{}': {}", one_line(pattern, 80), e.what()));
+  void try_regex(std::string_view pattern) {
+    if (const std::string error = SchemaRegex::check(pattern); !error.empty()) {
+      fail(fmt::format("invalid pattern '{}': {}", one_line(pattern, 80), error));
     }
   }
 

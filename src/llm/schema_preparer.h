@@ -13,8 +13,9 @@
 namespace sheepdog::llm::detail {
 
 // Keywords renamed in our copy of a schema so that our constraints, not valijson's, check
-// them: valijson's `pattern` recurses per character of the value (stack overflow on long
-// strings) and its `format` knows only dates and times.
+// them: valijson's `pattern` is std::regex, which recurses per character of the value (stack
+// overflow on long strings) and takes ~100 us to compile, and its `format` knows only dates
+// and times.
 inline constexpr std::string_view kFormatKey = "x-sheepdog-format";
 inline constexpr std::string_view kPatternKey = "x-sheepdog-pattern";
 
@@ -27,7 +28,7 @@ std::optional<std::string> local_ref_pointer(std::string_view ref);
 // success. Otherwise the reason the schema cannot be used, and `schema` is unspecified:
 //   a subschema that is neither an object nor a boolean; a $ref that is not a string, not
 //   local, or does not resolve; more than 64 $ref; nesting deeper than 64 or more than 2000
-//   subschemas; a `pattern` or patternProperties key std::regex cannot compile; a cycle of
+//   subschemas; a `pattern` or patternProperties key llm/schema_regex.h refuses; a cycle of
 //   $ref / allOf / anyOf / oneOf / not / if / then / else / dependencies that never descends
 //   into the value (valijson recurses on those forever).
 std::string prepare_schema(boost::json::value& schema);

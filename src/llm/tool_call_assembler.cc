@@ -8,6 +8,17 @@ namespace sheepdog::llm {
 
 namespace json = boost::json;
 
+namespace {
+
+// A choice's or tool call's `index`; a delta without one counts by its position in the list.
+size_t index_of(const json::object& entry, size_t position) {
+  const json::value* index = field(entry, "index");
+  return index != nullptr && index->is_int64() && index->get_int64() >= 0
+             ? static_cast<size_t>(index->get_int64())
+             : position;
+}
+
+}  // namespace
 
 void ToolCallAssembler::add(const json::object& chunk) {
   for (std::string_view key : {"id", "created", "model", "system_fingerprint", "service_tier"}) {
@@ -28,11 +39,7 @@ void ToolCallAssembler::add(const json::object& chunk) {
       continue;
     }
     const json::object& entry = list[position].get_object();
-    const json::value* index_value = field(entry, "index");
-    const size_t index =
-        index_value != nullptr && index_value->is_int64() && index_value->get_int64() >= 0
-            ? static_cast<size_t>(index_value->get_int64())
-            : position;
+    const size_t index = index_of(entry, position);
     if (index >= kMaxIndex) {
       continue;
     }
@@ -67,11 +74,7 @@ void ToolCallAssembler::add_calls(Choice& choice, const json::array& deltas) {
       continue;
     }
     const json::object& delta = deltas[position].get_object();
-    const json::value* index_value = field(delta, "index");
-    const size_t index =
-        index_value != nullptr && index_value->is_int64() && index_value->get_int64() >= 0
-            ? static_cast<size_t>(index_value->get_int64())
-            : position;
+    const size_t index = index_of(delta, position);
     if (index >= kMaxIndex) {
       continue;
     }

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "llm/compiled_schema.h"
 #include "core/json_fields.h"
+#include "llm/compiled_schema.h"
 #include "llm/json_text.h"
 
 namespace sheepdog::llm {
@@ -23,7 +23,6 @@ using detail::quote;
 using detail::SchemaViolation;
 using detail::shorten;
 using detail::TextProblem;
-using detail::type_name;
 
 // ---- report -------------------------------------------------------------------------------
 
@@ -333,7 +332,8 @@ void AnswerValidator::validate_call(int choice, int index, const json::value& en
   }
   if (!parsed.is_object()) {
     add(ValidationReason::kSchemaViolation, "",
-        fmt::format("(root): expected a JSON object, got {} {}", type_name(parsed), quote(parsed)));
+        fmt::format("(root): expected a JSON object, got {} {}", json_type_name(parsed),
+                    quote(parsed)));
     return;
   }
   if (tool->schema != nullptr) {
@@ -373,7 +373,8 @@ void AnswerValidator::validate_content(int choice, const json::object& message,
   }
   if (output_ == Output::kJsonObject && !parsed.is_object()) {
     add(ValidationReason::kSchemaViolation, "",
-        fmt::format("(root): expected a JSON object, got {} {}", type_name(parsed), quote(parsed)));
+        fmt::format("(root): expected a JSON object, got {} {}", json_type_name(parsed),
+                    quote(parsed)));
     return;
   }
   if (output_schema_ != nullptr) {

@@ -15,9 +15,10 @@
 // if/then/else, and local $ref ("#", "#/definitions/...", "#/$defs/...").
 // Formats checked: date, time, date-time (RFC 3339), email, hostname, ipv4, ipv6, uri,
 // uri-reference (RFC 3986), uuid. Other formats are annotations and pass.
-// `pattern` is an ECMAScript regex searched in the string (unanchored, as the spec says);
-// strings longer than kMaxPatternSubjectBytes are not matched against it (libstdc++'s regex
-// recurses per character and would overflow the stack), they pass.
+// `pattern` is an ECMAScript regex searched in the string (unanchored, as the spec says), run
+// by PCRE2 (llm/schema_regex.h) under a match limit: a string too costly to decide passes.
+// patternProperties keys are checked by PCRE2 when compiling but matched by valijson itself,
+// with std::regex compiled per validation; a key std::regex refuses makes the value pass.
 //
 // A schema that cannot be used (not an object, unknown type name, bad regex, a $ref that is
 // not local or does not resolve, a $ref cycle that never descends into the value, nesting
@@ -38,8 +39,6 @@
 #include "llm/tool_call_assembler.h"
 
 namespace sheepdog::llm {
-
-inline constexpr size_t kMaxPatternSubjectBytes = 1024;
 
 // A client's JSON Schema compiled by valijson; defined in llm/compiled_schema.h, which keeps
 // valijson's heavy headers out of includers.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/json_fields.h"
 #include "mock/mock_schema_args.h"
 
 namespace sheepdog::mock {
@@ -21,27 +22,6 @@ const json::object* root_properties(const json::value& schema) {
   const json::object* root = schema.if_object();
   const json::value* properties = root != nullptr ? root->if_contains("properties") : nullptr;
   return properties != nullptr ? properties->if_object() : nullptr;
-}
-
-// The JSON type name of a value, as JSON Schema names it.
-std::string_view kind_of(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::string:
-      return "string";
-    case json::kind::int64:
-    case json::kind::uint64:
-      return "integer";
-    case json::kind::double_:
-      return "number";
-    case json::kind::bool_:
-      return "boolean";
-    case json::kind::object:
-      return "object";
-    case json::kind::array:
-      return "array";
-    default:
-      return "null";
-  }
 }
 
 // The one type a property's schema declares (see the header), if any.
@@ -70,16 +50,16 @@ std::optional<std::string_view> declared_type(const json::value& sub) {
   }
   if (const json::value* values = schema->if_contains("enum");
       values != nullptr && values->is_array() && !values->get_array().empty()) {
-    const std::string_view first = kind_of(values->get_array().front());
+    const std::string_view first = json_type_name(values->get_array().front());
     for (const json::value& v : values->get_array()) {
-      if (kind_of(v) != first) {
+      if (json_type_name(v) != first) {
         return std::nullopt;
       }
     }
     return first;
   }
   if (const json::value* c = schema->if_contains("const")) {
-    return kind_of(*c);
+    return json_type_name(*c);
   }
   return std::nullopt;
 }

@@ -68,6 +68,22 @@ TEST(CompiledSchemaTest, OwnFormatAndPatternConstraints) {
                 "/k | /k: 'A' does not match the pattern '^[a-z]+$'"}));
 }
 
+// Patterns std::regex refused (\p, \u{...}, lookbehind) are ECMA-262 and now checked.
+TEST(CompiledSchemaTest, PatternsInTheEcmaScriptDialect) {
+  std::string problem;
+  const std::unique_ptr<CompiledSchema> compiled = compile_schema(json::parse(R"({
+    "type":"object","properties":{"name":{"type":"string","pattern":"^\\p{Lu}\\p{Ll}+$"},
+    "price":{"type":"string","pattern":"(?<=\\u{20AC})\\d"}}})"),
+                                                                  problem);
+  ASSERT_NE(compiled, nullptr) << problem;
+  EXPECT_EQ(messages(check_schema(*compiled, json::parse(R"({"name":"Émile","price":"€5"})"), 10)),
+            std::vector<std::string>{});
+  EXPECT_EQ(messages(check_schema(*compiled, json::parse(R"({"name":"émile","price":"$5"})"), 10)),
+            (std::vector<std::string>{
+                "/name | /name: 'émile' does not match the pattern '^\\p{Lu}\\p{Ll}+$'",
+                "/price | /price: '$5' does not match the pattern '(?<=\\u{20AC})\\d'"}));
+}
+
 TEST(SchemaMessagesTest, TranslatesValijsonDescriptions) {
   const json::value schema = json::parse(R"({"$defs":{"s":{"type":"string"}},
     "properties":{"list":{"items":{"$ref":"#/$defs/s"}},"a":{"properties":{"x":{}},

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/json_fields.h"
 #include "llm/tool_validation.h"
 
 namespace sheepdog::llm::detail {
@@ -48,14 +49,14 @@ TEST(JsonTextTest, QuoteStringsInSingleQuotesEscaped) {
 }
 
 TEST(JsonTextTest, TypeNamesAreJsonSchemas) {
-  EXPECT_EQ(type_name(json::value(5)), "integer");
-  EXPECT_EQ(type_name(json::value(5u)), "integer");
-  EXPECT_EQ(type_name(json::value(5.5)), "number");
-  EXPECT_EQ(type_name(json::value("5")), "string");
-  EXPECT_EQ(type_name(json::value(true)), "boolean");
-  EXPECT_EQ(type_name(json::value(nullptr)), "null");
-  EXPECT_EQ(type_name(json::array{}), "array");
-  EXPECT_EQ(type_name(json::object{}), "object");
+  EXPECT_EQ(json_type_name(json::value(5)), "integer");
+  EXPECT_EQ(json_type_name(json::value(5u)), "integer");
+  EXPECT_EQ(json_type_name(json::value(5.5)), "number");
+  EXPECT_EQ(json_type_name(json::value("5")), "string");
+  EXPECT_EQ(json_type_name(json::value(true)), "boolean");
+  EXPECT_EQ(json_type_name(json::value(nullptr)), "null");
+  EXPECT_EQ(json_type_name(json::array{}), "array");
+  EXPECT_EQ(json_type_name(json::object{}), "object");
 }
 
 TEST(JsonTextTest, PointersEscapeAndDisplay) {
