@@ -31,7 +31,14 @@ struct CompiledSchema {
 
   boost::json::value original;               // for messages (enum lists, expected types)
   std::unique_ptr<valijson::Schema> schema;  // non-null
+  // The schema has patternProperties somewhere. valijson matches those with std::regex, which
+  // recurses per character of the property name: values with a name longer than
+  // kMaxPatternPropertyNameBytes are not checked against such a schema (they pass), so a model
+  // cannot overflow a gateway thread's stack with a long key.
+  bool has_pattern_properties = false;
 };
+
+inline constexpr size_t kMaxPatternPropertyNameBytes = 1024;
 
 namespace detail {
 

@@ -84,6 +84,32 @@ TEST(CompiledSchemaTest, PatternsInTheEcmaScriptDialect) {
                 "/price | /price: '$5' does not match the pattern '(?<=\\u{20AC})\\d'"}));
 }
 
+TEST(CompiledSchemaTest, PatternPropertiesAreCheckedUpToALongName) {
+  std::string problem;
+  const auto compiled = compile_schema(
+      json::parse(R"({"type":"object","patternProperties":{"^x-[a-z]+$":{"type":"integer"}},)"
+                  R"("additionalProperties":false})"),
+      problem);
+  ASSERT_NE(compiled, nullptr) << problem;
+  EXPECT_TRUE(compiled->has_pattern_properties);
+  EXPECT_TRUE(check_schema(*compiled, json::parse(R"({"x-a":1})"), 10).empty());
+  EXPECT_FALSE(check_schema(*compiled, json::parse(R"({"x-a":"1"})"), 10).empty());
+  EXPECT_FALSE(check_schema(*compiled, json::parse(R"({"y":1})"), 10).empty());
+  // A name longer than the bound is not matched by valijson's recursive std::regex: the value
+  // passes rather than risking the thread's stack (100 KB would overflow it).
+  json::object huge;
+  huge["x-" + std::string(100'000, 'a')] = "not an integer";
+  EXPECT_TRUE(check_schema(*compiled, huge, 10).empty());
+  json::object nested{{"x-a", 1}, {"inner", json::object{{std::string(2000, 'k'), 1}}}};
+  EXPECT_TRUE(check_schema(*compiled, nested, 10).empty());
+  // Schemas without patternProperties check long names as usual.
+  const auto plain = compile_schema(
+      json::parse(R"({"type":"object","additionalProperties":{"type":"integer"}})"), problem);
+  ASSERT_NE(plain, nullptr);
+  EXPECT_FALSE(plain->has_pattern_properties);
+  EXPECT_FALSE(check_schema(*plain, huge, 10).empty());
+}
+
 TEST(SchemaMessagesTest, TranslatesValijsonDescriptions) {
   const json::value schema = json::parse(R"({"$defs":{"s":{"type":"string"}},
     "properties":{"list":{"items":{"$ref":"#/$defs/s"}},"a":{"properties":{"x":{}},
