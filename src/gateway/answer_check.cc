@@ -18,15 +18,7 @@ bool AnswerCheck::applies(const ToolCallPolicy& policy) {
   return validator_ != nullptr;
 }
 
-bool AnswerCheck::holds_everything() const {
-  const boost::json::value* format = request_.if_contains("response_format");
-  if (format == nullptr || !format->is_object()) {
-    return false;
-  }
-  const boost::json::value* type = format->get_object().if_contains("type");
-  return type != nullptr && type->is_string() &&
-         (type->get_string() == "json_schema" || type->get_string() == "json_object");
-}
+bool AnswerCheck::holds_everything() const { return validator_->checks_content(); }
 
 AnswerCheck::Verdict AnswerCheck::check(const boost::json::object& completion,
                                         const ToolCallPolicy& policy, bool can_retry,

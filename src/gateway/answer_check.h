@@ -33,7 +33,8 @@ class AnswerCheck {
   // something to check (tools, a JSON response_format). The schemas are compiled on first use,
   // or found compiled in the cache.
   bool applies(const ToolCallPolicy& policy);
-  // For a stream that applies: what the gate holds back (stream_gate.h).
+  // For a stream that applies: whether the gate holds back everything (the content is what is
+  // validated) rather than the tool-call part (stream_gate.h). REQUIRES: applies(policy).
   bool holds_everything() const;
 
   enum class Verdict : unsigned char {

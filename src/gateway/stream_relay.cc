@@ -20,8 +20,6 @@ ErrorKind transport_kind(TransportResult transport) {
   return ErrorKind::kConnectionReset;
 }
 
-constexpr std::string_view kUpstreamErrorDetail = "the upstream sent an error event mid-stream";
-
 std::string interruption_message(ErrorKind kind) {
   return std::string("The upstream stream was interrupted (") + std::string(to_string(kind)) +
          ") before it completed; the answer above is incomplete.";
@@ -34,6 +32,16 @@ boost::asio::awaitable<bool> timed_write(ClientSink& sink, std::string_view byte
   const bool ok = co_await sink.write(bytes);
   spent += clock.now() - start;
   co_return ok;
+}
+
+// Ends the client's stream, adding the time it took to `result.client_write`.
+boost::asio::awaitable<void> timed_finish(ClientSink& sink, const Clock& clock,
+                                          RelayResult& result) {
+  const TimePoint start = clock.now();
+  if (!co_await sink.finish()) {
+    result.client_gone = true;
+  }
+  result.client_write += clock.now() - start;
 }
 
 // Sends `bytes` to the client, the head first if it has not gone out yet.
@@ -92,7 +100,8 @@ boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, Resp
     if (step.upstream_error) {
       // Its own error event (in `out`) ends the stream; no second one of ours.
       result.failure = ErrorKind::kServerError;
-      result.detail = std::string(kUpstreamErrorDetail);
+      result.upstream_event = true;
+      result.detail = "the upstream sent an error event mid-stream";
       stop = true;
     } else if (step.failed) {
       result.failure = ErrorKind::kMalformedResponse;
@@ -108,16 +117,14 @@ boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, Resp
     }
   }
   result.usage = attempt.decoder->usage();
-  r.complete = done && !result.failure;
   if (result.client_gone) {
     attempt.stream.cancel();
   }
 }
 
 // Ends a broken stream for the client: our error event unless the upstream sent its own.
-boost::asio::awaitable<void> end_broken(ClientSink& sink, const Clock& clock, bool upstream_event,
-                                        RelayResult& result) {
-  if (!upstream_event) {
+boost::asio::awaitable<void> end_broken(ClientSink& sink, const Clock& clock, RelayResult& result) {
+  if (!result.upstream_event) {
     const std::string event =
         stream_error_event(interruption_message(*result.failure), "upstream_stream_interrupted");
     if (!co_await timed_write(sink, event, clock, result.client_write)) {
@@ -125,11 +132,7 @@ boost::asio::awaitable<void> end_broken(ClientSink& sink, const Clock& clock, bo
       co_return;
     }
   }
-  const TimePoint finish_start = clock.now();
-  if (!co_await sink.finish()) {
-    result.client_gone = true;
-  }
-  result.client_write += clock.now() - finish_start;
+  co_await timed_finish(sink, clock, result);
 }
 
 }  // namespace
@@ -144,14 +147,10 @@ boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientS
     co_return result;
   }
   if (result.failure) {
-    co_await end_broken(sink, clock, r.relay.detail == kUpstreamErrorDetail, result);
-    co_return result;
+    co_await end_broken(sink, clock, result);
+  } else {
+    co_await timed_finish(sink, clock, result);
   }
-  const TimePoint finish_start = clock.now();
-  if (!co_await sink.finish()) {
-    result.client_gone = true;
-  }
-  result.client_write += clock.now() - finish_start;
   co_return result;
 }
 
@@ -163,15 +162,14 @@ boost::asio::awaitable<GatedRelay> relay_gated(AttemptResult& attempt, StreamGat
   if (r.relay.client_gone || !r.relay.failure || !r.started) {
     co_return r;  // complete (the caller validates and ends it), gone, or retryable unseen
   }
-  const bool upstream_event = r.relay.detail == kUpstreamErrorDetail;
-  if (!gate.held().empty() && upstream_event) {
+  if (!gate.held().empty() && r.relay.upstream_event) {
     // The upstream's own error event is in the gate: it goes out with what precedes it.
     if (!co_await timed_write(sink, gate.held(), clock, r.relay.client_write)) {
       r.relay.client_gone = true;
       co_return r;
     }
   }
-  co_await end_broken(sink, clock, upstream_event, r.relay);
+  co_await end_broken(sink, clock, r.relay);
   co_return r;
 }
 

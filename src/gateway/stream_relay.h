@@ -28,6 +28,7 @@ namespace sheepdog::gateway {
 struct RelayResult {
   bool client_gone = false;
   std::optional<ErrorKind> failure;  // the upstream failed mid-stream
+  bool upstream_event = false;       // ...by sending an error event of its own (relayed as is)
   std::string detail;
   Duration upstream{};      // time spent waiting for upstream reads
   Duration client_write{};  // time spent writing to the client
@@ -51,7 +52,6 @@ boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientS
 struct GatedRelay {
   RelayResult relay;
   bool started = false;   // the head went out (with what the gate let through)
-  bool complete = false;  // the end-of-stream event arrived; the rest waits in the gate
   TimePoint head_sent{};  // when the head went out, if it did
 };
 

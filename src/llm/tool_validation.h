@@ -122,6 +122,8 @@ class AnswerValidator {
   ValidationReport validate(const boost::json::object& completion) const;
 
   const std::vector<SchemaProblem>& schema_problems() const { return problems_; }
+  // True when the message content is checked (a json_schema / json_object response_format).
+  bool checks_content() const { return output_ != Output::kText; }
   // Names of the offered tools, in request order.
   std::vector<std::string> tool_names() const;
 
