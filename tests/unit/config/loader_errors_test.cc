@@ -294,5 +294,22 @@ models:
   EXPECT_EQ(lines, (std::vector<int>{2, 4, 6, 9, 10})) << ::testing::PrintToString(printed(errors));
 }
 
+TEST(ConfigErrorsTest, ToolValidationValuesAreChecked) {
+  const std::vector<Diagnostic> errors = errors_of(std::string(kProviders) + R"(  m:
+    deployments: [{provider: openai, model: x}]
+    overrides:
+      tool_validation: {mode: fix, max_retries: 11, stream: true}
+)");
+  EXPECT_EQ(printed(errors),
+            (std::vector<std::string>{
+                "t.yaml:8:31: models.m.overrides.tool_validation.mode: unknown value 'fix'; "
+                "expected one of 'resample', 'repair' or 'pass'",
+                "t.yaml:8:49: models.m.overrides.tool_validation.max_retries: out of range: 11; "
+                "expected an integer in [0, 10]",
+                "t.yaml:8:53: models.m.overrides.tool_validation.stream: unknown key; did you "
+                "mean 'streams'?; expected one of 'enabled', 'mode', 'max_retries' or "
+                "'streams'"}));
+}
+
 }  // namespace
 }  // namespace sheepdog::config
