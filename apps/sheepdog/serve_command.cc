@@ -30,6 +30,7 @@
 #include "mock/mock_server.h"
 #include "server/gateway_routes.h"
 #include "server/http_server.h"
+#include "server/protocol_error_shape.h"
 #include "telemetry/log.h"
 
 namespace sheepdog::app {
@@ -199,8 +200,11 @@ int run_serve(const ServeArgs& args) {
   http.port = config.server.port;
   http.threads = static_cast<unsigned>(config.server.threads);
   http.max_body_bytes = config.server.max_body_bytes;
+  http.max_header_bytes = config.server.max_header_bytes;
   http.header_timeout = config.server.header_timeout;
+  http.body_timeout = config.server.body_timeout;
   http.idle_timeout = config.server.idle_timeout;
+  http.protocol_error = server::api_protocol_error;  // Anthropic clients get Anthropic's shape
   http.max_connections = static_cast<size_t>(config.server.max_connections);
   http.drain_timeout = config.server.drain_timeout;
   if (Status s = http.validate(); !s.is_ok()) {

@@ -34,8 +34,12 @@ struct ServerConfig {
   uint16_t port = 8080;  // 0 = any free port
   int threads = 0;       // 0 = one per core
   uint64_t max_body_bytes = 4 * 1024 * 1024;
+  // From a request's first byte to its last header byte (and, on a new connection, the wait for
+  // that first byte); then the whole body must arrive within body_timeout. Past either: 408.
   Duration header_timeout = seconds(10);
-  Duration idle_timeout = seconds(60);
+  Duration body_timeout = seconds(30);
+  Duration idle_timeout = seconds(60);    // between requests on a kept-alive connection
+  uint64_t max_header_bytes = 16 * 1024;  // request line + header fields (and trailers): 431
   int max_connections = 10000;
   // Connections from one io thread to one upstream origin (scheme, host, port), open at once;
   // further attempts wait for a free one within their connect timeout. Envoy's cluster default

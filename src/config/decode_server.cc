@@ -6,10 +6,19 @@
 namespace sheepdog::config::internal {
 namespace {
 
-constexpr std::array<std::string_view, 11> kServerKeys = {
-    "host",           "port",         "threads",         "max_body_bytes",
-    "header_timeout", "idle_timeout", "max_connections", "upstream_max_connections",
-    "drain_timeout",  "api_keys",     "idempotency"};
+constexpr std::array<std::string_view, 13> kServerKeys = {"host",
+                                                          "port",
+                                                          "threads",
+                                                          "max_body_bytes",
+                                                          "header_timeout",
+                                                          "idle_timeout",
+                                                          "max_connections",
+                                                          "upstream_max_connections",
+                                                          "drain_timeout",
+                                                          "api_keys",
+                                                          "idempotency",
+                                                          "body_timeout",
+                                                          "max_header_bytes"};
 constexpr std::array<std::string_view, 3> kIdempotencyKeys = {"ttl", "in_progress_timeout",
                                                               "max_response_bytes"};
 
@@ -61,6 +70,14 @@ ServerConfig decode_server(Decoder& d, const YAML::Node& node) {
   }
   if (auto v = d.duration(at("idle_timeout"), field("idle_timeout"), false)) {
     server.idle_timeout = *v;
+  }
+  if (auto v = d.duration(at("body_timeout"), field("body_timeout"), false)) {
+    server.body_timeout = *v;
+  }
+  // A header holds a request line and a few fields: below 1 KiB real clients fail, above 1 MiB
+  // it only serves an attacker (server/http_server.h enforces the same range).
+  if (auto v = d.byte_size(at("max_header_bytes"), field("max_header_bytes"), 1024, 1 << 20)) {
+    server.max_header_bytes = *v;
   }
   if (auto v = d.integer(at("max_connections"), field("max_connections"), 1, 10'000'000)) {
     server.max_connections = static_cast<int>(*v);

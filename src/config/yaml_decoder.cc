@@ -332,9 +332,11 @@ std::optional<Duration> Decoder::duration(const YAML::Node& node, const std::str
 }
 
 std::optional<uint64_t> Decoder::byte_size(const YAML::Node& node, const std::string& path,
-                                           uint64_t min) {
-  const std::string expected = "a size >= " + std::to_string(min) +
-                               " bytes: a whole number of bytes or a number with KiB, MiB or GiB";
+                                           uint64_t min, uint64_t max) {
+  const std::string range = max == UINT64_MAX ? "a size >= " + std::to_string(min) + " bytes"
+                                              : "a size from " + std::to_string(min) + " to " +
+                                                    std::to_string(max) + " bytes";
+  const std::string expected = range + ": a whole number of bytes or a number with KiB, MiB or GiB";
   const std::optional<std::string> text = scalar(node, path, expected);
   if (!text) {
     return std::nullopt;
@@ -344,7 +346,7 @@ std::optional<uint64_t> Decoder::byte_size(const YAML::Node& node, const std::st
     error(node, path, "expected " + expected + ", got " + show(*text));
     return std::nullopt;
   }
-  if (*value < min) {
+  if (*value < min || *value > max) {
     error(node, path, "out of range: " + *text + "; expected " + expected);
     return std::nullopt;
   }

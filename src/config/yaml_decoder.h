@@ -96,8 +96,9 @@ class Decoder {
   // See parse_duration(). Zero is accepted iff allow_zero.
   std::optional<Duration> duration(const YAML::Node& node, const std::string& path,
                                    bool allow_zero);
-  // See parse_byte_size(). REQUIRES: min >= 0.
-  std::optional<uint64_t> byte_size(const YAML::Node& node, const std::string& path, uint64_t min);
+  // See parse_byte_size(). In [min, max]. REQUIRES: min <= max.
+  std::optional<uint64_t> byte_size(const YAML::Node& node, const std::string& path, uint64_t min,
+                                    uint64_t max = UINT64_MAX);
   // The index of the value in `choices`, reported with a did-you-mean if it is none of them.
   std::optional<size_t> choice(const YAML::Node& node, const std::string& path,
                                std::span<const std::string_view> choices);

@@ -1,5 +1,7 @@
 #include "mock/mock_server.h"
 
+#include "server/protocol_error_shape.h"
+
 namespace sheepdog::mock {
 namespace {
 
@@ -8,6 +10,9 @@ server::HttpServerOptions http_options(const MockOptions& options) {
   http.host = options.host;
   http.port = options.port;
   http.threads = options.threads;
+  if (!http.protocol_error) {
+    http.protocol_error = server::api_protocol_error;  // /v1/messages: Anthropic's envelope
+  }
   return http;
 }
 

@@ -7,6 +7,7 @@
 #include "server/gateway_validation.h"
 #include "server/gateway_views.h"
 #include "server/messages_endpoint.h"
+#include "server/protocol_error_shape.h"
 #include "telemetry/prometheus.h"
 
 namespace sheepdog::server {
@@ -150,6 +151,14 @@ class GatewayRoutes {
   std::optional<HttpResponse> plain_response(const HttpRequest& request, Route route,
                                              std::string_view path) const {
     if (route == Route::kNone) {
+      if (is_anthropic_target(path)) {
+        return api_protocol_error(
+            http::status::not_found,
+            {"Unknown request URL: " + std::string(request.method_string()) + " " +
+                 std::string(path) + ". The gateway serves POST /v1/messages.",
+             "invalid_request_error", std::nullopt, "unknown_url"},
+            path);
+      }
       return error_response(http::status::not_found,
                             {"Unknown request URL: " + std::string(request.method_string()) + " " +
                                  std::string(path) +
@@ -161,11 +170,12 @@ class GatewayRoutes {
         route == Route::kChat || route == Route::kEmbeddings || route == Route::kMessages;
     const http::verb wanted = post_route ? http::verb::post : http::verb::get;
     if (request.method() != wanted) {
-      HttpResponse response = error_response(
+      HttpResponse response = api_protocol_error(
           http::status::method_not_allowed,
           {"Method " + std::string(request.method_string()) + " is not allowed on " +
                std::string(path) + "; use " + std::string(http::to_string(wanted)) + ".",
-           "invalid_request_error", std::nullopt, "method_not_allowed"});
+           "invalid_request_error", std::nullopt, "method_not_allowed"},
+          path);
       response.set(http::field::allow, http::to_string(wanted));
       return response;
     }

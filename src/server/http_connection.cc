@@ -16,53 +16,27 @@
 #include <exception>
 #include <string>
 
+#include "server/request_reader.h"
+
 namespace sheepdog::server {
 namespace {
 
 using asio::ip::tcp;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-// Bounds on the polite close (see close_gracefully()).
-constexpr Duration kLingerTimeout = milliseconds(500);
-constexpr size_t kLingerMaxBytes = 256 * 1024;
-// How much to read at once while waiting for a request's first byte.
-constexpr size_t kFirstReadBytes = 4096;
+// Bounds on the polite close (see close_gracefully()). Generous enough that a client still
+// uploading a body we refused (413 on Content-Length) finishes sending it and reads the answer,
+// as with nginx's lingering_close; bounded so a client cannot hold the connection open.
+constexpr Duration kLingerTimeout = seconds(3);
+constexpr size_t kLingerMaxBytes = size_t{64} << 20;
 
-bool is_disconnect(const boost::system::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == http::error::partial_message ||
-         ec == asio::error::eof || ec == asio::error::connection_reset ||
-         ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
-         ec == asio::error::broken_pipe || ec == beast::error::timeout;
-}
-
-// The error response for a request that could not be read, or nothing when the client should
-// just be dropped (it left, or was too slow).
-std::optional<HttpResponse> read_error_response(const boost::system::error_code& ec,
-                                                const HttpServerOptions& options) {
-  if (ec == http::error::body_limit) {
-    return error_response(http::status::payload_too_large,
-                          {"Request body is larger than the server's limit of " +
-                               std::to_string(options.max_body_bytes) + " bytes.",
-                           "invalid_request_error", std::nullopt, "request_too_large"});
-  }
-  if (ec == http::error::header_limit) {
-    return error_response(http::status::request_header_fields_too_large,
-                          {"Request header is larger than the server's limit of " +
-                               std::to_string(options.max_header_bytes) + " bytes.",
-                           "invalid_request_error", std::nullopt, "request_header_too_large"});
-  }
-  if (is_disconnect(ec)) {
-    return std::nullopt;
-  }
-  return error_response(http::status::bad_request,
-                        {"Malformed HTTP request: " + ec.message() + ".", "invalid_request_error",
-                         std::nullopt, "invalid_http"});
-}
-
-bool expects_continue(const http::request_parser<http::string_body>& parser) {
-  const auto& header = parser.get();
-  return header.version() >= 11 &&
-         beast::iequals(header[http::field::expect], std::string_view("100-continue"));
+HttpResponse protocol_error_response(const HttpServerOptions& options, const ReadResult& read) {
+  HttpResponse response = options.protocol_error
+                              ? options.protocol_error(read.status, read.error, read.target)
+                              : error_response(read.status, read.error);
+  response.version(read.version);
+  response.prepare_payload();
+  return response;
 }
 
 // Waits while the handler runs for the client to close its side: the socket turns readable
@@ -176,57 +150,23 @@ asio::awaitable<void> close_gracefully(beast::tcp_stream& stream) {
 asio::awaitable<void> serve_connection(HttpConnection& connection, const HttpHandler& handler) {
   const HttpServerOptions& options = connection.options;
   auto& stream = connection.stream;
-  for (;;) {
+  for (bool first = true;; first = false) {
     connection.phase = HttpConnection::Phase::kIdle;
     if (connection.close_requested) {
       break;
     }
-    if (connection.buffer.size() == 0) {
-      stream.expires_after(options.idle_timeout);
-      auto [ec, n] =
-          co_await stream.async_read_some(connection.buffer.prepare(kFirstReadBytes), kUseTuple);
-      if (ec) {
-        break;  // the client left, the idle timeout passed, or stop() closed us
-      }
-      connection.buffer.commit(n);
+    ReadResult read = co_await read_request(connection, first);
+    if (read.kind == ReadResult::Kind::kGone) {
+      break;  // the client left, sent nothing in time, or stop() closed us
     }
-
-    connection.phase = HttpConnection::Phase::kReading;
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
-    stream.expires_after(options.header_timeout);
-    auto [header_ec, header_bytes] =
-        co_await http::async_read_header(stream, connection.buffer, parser, kUseTuple);
-    boost::system::error_code read_ec = header_ec;
-    if (!read_ec && !parser.is_done()) {
-      if (expects_continue(parser)) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream.expires_after(options.write_timeout);
-        auto [write_ec, written] = co_await asio::async_write(
-            stream, asio::buffer(kContinue.data(), kContinue.size()), kUseTuple);
-        read_ec = write_ec;
-      }
-      if (!read_ec) {
-        stream.expires_after(options.body_timeout);
-        auto [body_ec, body_bytes] =
-            co_await http::async_read(stream, connection.buffer, parser, kUseTuple);
-        read_ec = body_ec;
-      }
+    if (read.kind == ReadResult::Kind::kError) {
+      HttpResponse response = protocol_error_response(options, read);
+      response.keep_alive(false);
+      stream.expires_after(options.write_timeout);
+      co_await http::async_write(stream, response, kUseTuple);
+      break;  // never read on after a protocol error: the rest could be a smuggled request
     }
-    if (read_ec) {
-      std::optional<HttpResponse> response = read_error_response(read_ec, options);
-      if (response) {
-        response->keep_alive(false);
-        stream.expires_after(options.write_timeout);
-        co_await http::async_write(stream, *response, kUseTuple);
-      }
-      break;
-    }
-    stream.expires_never();
-
-    HttpRequest request = parser.release();
-    const bool keep_alive = co_await run_handler(connection, handler, request);
+    const bool keep_alive = co_await run_handler(connection, handler, read.request);
     if (!keep_alive) {
       break;
     }

@@ -11,6 +11,11 @@
 
 namespace sheepdog::server {
 
+// Size of a connection's read buffer for `options`: the header limit plus room for one read
+// beyond it. The body is consumed as it is parsed, so the buffer only ever holds a header, a
+// chunk header or a trailer section; bounding it bounds all three (request_reader.cc).
+size_t read_buffer_limit(const HttpServerOptions& options);
+
 struct HttpConnection {
   enum class Phase {
     kIdle,      // waiting for the first byte of a request
@@ -21,7 +26,10 @@ struct HttpConnection {
 
   HttpConnection(asio::ip::tcp::socket socket, const HttpServerOptions& server_options,
                  size_t worker)
-      : stream(std::move(socket)), options(server_options), worker_index(worker) {}
+      : stream(std::move(socket)),
+        buffer(read_buffer_limit(server_options)),
+        options(server_options),
+        worker_index(worker) {}
 
   // Closes the socket now; a handler still running sees client_gone(). Used by stop().
   void close_now();

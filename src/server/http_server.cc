@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -26,6 +27,9 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // After the drain timeout closes the remaining sockets, handlers that honour cancellation end
 // within moments; this bounds the wait for those that do not before their threads are stopped.
 constexpr Duration kForcedStopGrace = milliseconds(500);
+// A header must hold a request line and a few fields; beyond 1 MiB it is an attack, not a request.
+constexpr size_t kMinHeaderBytes = 1024;
+constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
 // Pause after an accept failure such as EMFILE, so a full descriptor table is not a busy loop.
 constexpr Duration kAcceptErrorPause = milliseconds(50);
 
@@ -78,8 +82,12 @@ Status HttpServerOptions::validate() const {
     return Status::error("threads " + std::to_string(threads) +
                          " is too many; use 0 (one per core) or at most 1024");
   }
-  if (max_body_bytes == 0 || max_header_bytes == 0) {
-    return Status::error("max_body_bytes and max_header_bytes must be positive");
+  if (max_body_bytes == 0) {
+    return Status::error("max_body_bytes must be positive");
+  }
+  if (max_header_bytes < kMinHeaderBytes || max_header_bytes > kMaxHeaderBytes) {
+    return Status::error("max_header_bytes " + std::to_string(max_header_bytes) +
+                         " is out of range; use 1 KiB to 1 MiB (default 16 KiB)");
   }
   if (header_timeout <= Duration::zero() || body_timeout <= Duration::zero() ||
       idle_timeout <= Duration::zero() || write_timeout <= Duration::zero()) {
@@ -119,40 +127,43 @@ Status HttpServer::listen() {
   if (ec) {
     return Status::error("host '" + options_.host + "' is not an IP address");
   }
-  tcp::endpoint endpoint(address, options_.port);
-  for (auto& worker : workers_) {
-    tcp::acceptor& acceptor = worker->acceptor;
-    const auto fail = [&](const char* step) {
-      const std::string where =
-          endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-      for (auto& w : workers_) {
-        boost::system::error_code ignored;
-        w->acceptor.close(ignored);
-      }
-      return Status::error(std::string("cannot ") + step + " " + where + ": " + ec.message());
-    };
-    acceptor.open(endpoint.protocol(), ec);
-    if (ec) {
-      return fail("open a socket for");
+  const tcp::endpoint endpoint(address, options_.port);
+  const std::string where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  const auto fail = [&](const char* step) {
+    for (auto& w : workers_) {
+      boost::system::error_code ignored;
+      w->acceptor.close(ignored);
     }
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    const int one = 1;
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-      ec.assign(errno, boost::system::system_category());
-      return fail("set SO_REUSEPORT on");
-    }
-    acceptor.bind(endpoint, ec);
-    if (ec) {
-      return fail("bind");
-    }
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return fail("listen on");
-    }
-    // Port 0: the first acceptor got a free port; the others join it there.
-    endpoint.port(acceptor.local_endpoint().port());
+    return Status::error(std::string("cannot ") + step + " " + where + ": " + ec.message());
+  };
+  // One listening socket, without SO_REUSEPORT (see the header), shared by every thread.
+  tcp::acceptor& first = workers_[0]->acceptor;
+  first.open(endpoint.protocol(), ec);
+  if (ec) {
+    return fail("open a socket for");
   }
-  port_ = endpoint.port();
+  first.set_option(tcp::acceptor::reuse_address(true), ec);  // TIME_WAIT only, not live sockets
+  first.bind(endpoint, ec);
+  if (ec) {
+    return fail("bind");
+  }
+  first.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail("listen on");
+  }
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    const int fd = ::dup(first.native_handle());
+    if (fd < 0) {
+      ec.assign(errno, boost::system::system_category());
+      return fail("share the listening socket of");
+    }
+    workers_[i]->acceptor.assign(endpoint.protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return fail("share the listening socket of");
+    }
+  }
+  port_ = first.local_endpoint().port();
   for (auto& worker : workers_) {
     asio::co_spawn(worker->ioc, accept_loop(*worker), log_failure("accept loop"));
   }
@@ -211,11 +222,29 @@ void HttpServer::run() {
   std::vector<std::thread> threads;
   threads.reserve(workers_.size() - 1);
   for (size_t i = 1; i < workers_.size(); ++i) {
-    threads.emplace_back([worker = workers_[i].get()] { worker->ioc.run(); });
+    threads.emplace_back([worker = workers_[i].get()] { run_worker(*worker); });
   }
-  workers_[0]->ioc.run();
+  run_worker(*workers_[0]);
   for (auto& thread : threads) {
     thread.join();
+  }
+}
+
+void HttpServer::run_worker(Worker& worker) {
+  // Asio's documented pattern: an exception thrown by a handler propagates out of run(); the
+  // io_context stays usable, so log it and run on rather than let it end the thread (and, from
+  // a std::thread, the process).
+  for (;;) {
+    try {
+      worker.ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("http: a handler on thread {} threw and was dropped: {}", worker.index,
+                    e.what());
+    } catch (...) {
+      spdlog::error("http: a handler on thread {} threw an unknown exception and was dropped",
+                    worker.index);
+    }
   }
 }
 

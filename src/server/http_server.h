@@ -1,18 +1,27 @@
 // A reusable HTTP/1.1 server over Beast and C++20 coroutines, used by the gateway and the mock.
 //
-// Threading: `threads` io threads, each running its OWN io_context with its own acceptor bound
-// to the same address with SO_REUSEPORT, so the kernel spreads new connections over the threads
-// and a connection lives on one thread for its whole life: no cross-thread handoff, no strands,
-// no locks on the request path. The price: the kernel balances by connection hash, not by load,
-// so one busy thread does not shed its queue to an idle one (fine for many short-lived or
-// keep-alive clients; a handful of very hot connections may end up unevenly spread), and any
-// process of the same user could bind the same port with SO_REUSEPORT too.
+// Threading: `threads` io threads, each running its OWN io_context with its own acceptor. The
+// acceptors share ONE listening socket (bound once, without SO_REUSEPORT, then dup()ed into each
+// thread's acceptor): each thread accepts on its own io_context and a connection lives on that
+// thread for its whole life (no cross-thread handoff, no strands, no locks on the request path),
+// while a port another process holds makes listen() fail with "Address already in use". With
+// SO_REUSEPORT on every acceptor, as before, a second `sheepdog serve` of the same user bound the
+// same port silently and the kernel split connections between the two processes. Whichever
+// thread is free accepts first, so a busy thread does not take new connections from an idle one.
 //
-// Per connection: one coroutine reads a request (header limit, body limit, header timeout, body
-// timeout), runs the handler, writes the response, and loops while keep-alive holds; between
-// requests it waits at most `idle_timeout` for the next one. Protocol errors get an OpenAI-shaped
-// JSON error and a close: 400 (malformed HTTP), 413 (body too large), 431 (header too large), 503
-// (beyond `max_connections`). A client too slow to send its request is simply disconnected.
+// Per connection: one coroutine reads a request (request_reader.h: header and body limits and
+// timeouts, trailers bounded, smuggling-prone framing refused), runs the handler, writes the
+// response, and loops while keep-alive holds; between requests it waits at most `idle_timeout`
+// for the next one, and a new connection at most `header_timeout` for its first byte. Protocol
+// errors get a JSON error and a close: 400 (malformed HTTP), 408 (header or body too slow), 413
+// (body too large, refused on Content-Length before the body is read), 431 (header too large),
+// 501 (a transfer coding other than chunked), 503 (beyond `max_connections`); a client that never
+// sends a byte is simply disconnected. The error's shape is OpenAI's unless `protocol_error`
+// builds another for the request's target (the gateway answers /v1/messages in Anthropic's).
+//
+// Failures: no exception leaves an io thread. One escaping a completion handler is caught around
+// io_context::run(), logged, and the thread runs on; the connection whose handler threw is
+// destroyed with it.
 //
 // Shutdown: stop() closes the acceptors and idle connections, lets in-flight requests finish for
 // up to `drain_timeout` (their responses carry `Connection: close`), then cancels the rest
@@ -31,6 +40,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "server/http_error.h"
 #include "server/http_responder.h"
 #include "server/http_types.h"
 
@@ -48,6 +58,10 @@ struct HttpServerOptions {
   Duration write_timeout = seconds(30);   // for each write, so a reader that stalls is dropped
   size_t max_connections = 10000;         // across all threads
   Duration drain_timeout = seconds(10);
+  // Shapes the server's protocol errors for a request `target` ("" when the request line could
+  // not be read); null: OpenAI's envelope (http_error.h). Called on io threads concurrently.
+  std::function<HttpResponse(http::status, const ApiError&, std::string_view target)>
+      protocol_error;
 
   // Ok, or the first invalid field named with its fix.
   Status validate() const;
@@ -98,6 +112,7 @@ class HttpServer {
  private:
   struct Worker;
 
+  static void run_worker(Worker& worker);
   asio::awaitable<void> accept_loop(Worker& worker);
   asio::awaitable<void> session(Worker& worker, asio::ip::tcp::socket socket);
   void begin_stop(Worker& worker);

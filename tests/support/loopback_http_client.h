@@ -169,6 +169,31 @@ class LoopbackClient {
     }
   }
 
+  // Reads until the server closes the connection (or the timeout passes) and returns every byte
+  // received, for tests that check exactly what went over the wire (e.g. that one request got
+  // one answer and nothing more). `closed`, when given, tells whether the server closed.
+  std::string read_raw_to_close(bool* closed = nullptr) {
+    std::string out;
+    char chunk[16384];
+    for (;;) {
+      ErrorCode result;
+      size_t got = 0;
+      state_->stream.expires_after(timeout_);
+      state_->stream.async_read_some(boost::asio::buffer(chunk), [&](ErrorCode ec, size_t n) {
+        result = ec;
+        got = n;
+      });
+      run();
+      out.append(chunk, got);
+      if (result) {
+        if (closed != nullptr) {
+          *closed = result != boost::beast::error::timeout;
+        }
+        return out;
+      }
+    }
+  }
+
   void close() { state_->stream.close(); }
 
  private:

@@ -96,6 +96,19 @@ TEST(ConfigErrorsTest, BadDurationAndByteSize) {
                 "such as 250ms, 30s, 2m or 1h (a bare number is seconds)"}));
 }
 
+TEST(ConfigErrorsTest, HeaderLimitAndBodyTimeoutAreChecked) {
+  const std::vector<Diagnostic> errors = errors_of(std::string(R"(server:
+  max_header_bytes: 100
+  body_timeout: 0s
+)") + kProviders + "  m: {deployments: [{provider: openai, model: x}]}\n");
+  EXPECT_EQ(printed(errors),
+            (std::vector<std::string>{
+                "t.yaml:2:21: server.max_header_bytes: out of range: 100; expected a size from "
+                "1024 to 1048576 bytes: a whole number of bytes or a number with KiB, MiB or GiB",
+                "t.yaml:3:17: server.body_timeout: out of range: 0s; expected a duration > 0 "
+                "such as 250ms, 30s, 2m or 1h (a bare number is seconds)"}));
+}
+
 TEST(ConfigErrorsTest, UpstreamConnectionLimitMustBePositive) {
   const std::vector<Diagnostic> errors = errors_of(std::string(R"(server:
   upstream_max_connections: 0

@@ -321,6 +321,24 @@ models:
   EXPECT_TRUE(config.warnings.empty());
 }
 
+TEST_F(ConfigLoaderTest, HttpLimitsDefaultAndDecode) {
+  const std::string models = R"(providers:
+  p: {kind: openai, base_url: "http://localhost:8000/v1"}
+models:
+  m:
+    deployments: [{provider: p, model: x}]
+)";
+  const LoadResult defaults = load_config_string(models);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.config->server.body_timeout, seconds(30));
+  EXPECT_EQ(defaults.config->server.max_header_bytes, 16u * 1024);
+  const LoadResult set = load_config_string(
+      "server:\n  body_timeout: 45s\n  max_header_bytes: 32KiB\n" + models);
+  ASSERT_TRUE(set.ok()) << set.errors.front().to_string();
+  EXPECT_EQ(set.config->server.body_timeout, seconds(45));
+  EXPECT_EQ(set.config->server.max_header_bytes, 32u * 1024);
+}
+
 TEST_F(ConfigLoaderTest, ProviderWithEveryKeyUnsetIsUnavailable) {
   const LoadResult result = load_config_string(R"(providers:
   p:

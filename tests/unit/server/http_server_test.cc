@@ -15,36 +15,14 @@
 #include <thread>
 
 #include "../../support/loopback_http_client.h"
+#include "../../support/running_server.h"
 
 namespace sheepdog::server {
 namespace {
 
 using testing::LoopbackClient;
+using testing::RunningServer;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-// Runs a server on a background thread for the duration of a test.
-class RunningServer {
- public:
-  RunningServer(HttpServerOptions options, HttpHandler handler)
-      : server_(std::move(options), std::move(handler)) {
-    Status status = server_.listen();
-    EXPECT_TRUE(status.is_ok()) << status.message();
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  ~RunningServer() { stop_and_join(); }
-  void stop_and_join() {
-    server_.stop();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-  HttpServer& server() { return server_; }
-  uint16_t port() const { return server_.port(); }
-
- private:
-  HttpServer server_;
-  std::thread thread_;
-};
 
 HttpServerOptions test_options() {
   HttpServerOptions options;
@@ -229,13 +207,29 @@ TEST(HttpServerTest, StreamDeliversEachChunkAsItIsWritten) {
   EXPECT_EQ(client.get("/again").body(), "hello /again");
 }
 
-TEST(HttpServerTest, IdleTimeoutClosesSilentConnection) {
+TEST(HttpServerTest, HeaderTimeoutClosesSilentNewConnection) {
+  // A new connection that never sends a byte is held for header_timeout, not idle_timeout.
   HttpServerOptions options = test_options();
-  options.idle_timeout = milliseconds(200);
+  options.header_timeout = milliseconds(200);
+  options.idle_timeout = seconds(60);
   RunningServer running(options, hello_handler);
   LoopbackClient client(running.port());
   ASSERT_FALSE(client.connect_error());
-  EXPECT_TRUE(client.wait_for_close());
+  bool closed = false;
+  EXPECT_EQ(client.read_raw_to_close(&closed), "");  // closed without an answer
+  EXPECT_TRUE(closed);
+}
+
+TEST(HttpServerTest, IdleTimeoutClosesSilentKeptAliveConnection) {
+  HttpServerOptions options = test_options();
+  options.idle_timeout = milliseconds(200);
+  options.header_timeout = seconds(60);
+  RunningServer running(options, hello_handler);
+  LoopbackClient client(running.port());
+  ASSERT_EQ(client.get("/first").status(), 200);
+  bool closed = false;
+  EXPECT_EQ(client.read_raw_to_close(&closed), "");
+  EXPECT_TRUE(closed);
 }
 
 TEST(HttpServerTest, HeaderTimeoutClosesTrickleClient) {
@@ -244,6 +238,10 @@ TEST(HttpServerTest, HeaderTimeoutClosesTrickleClient) {
   RunningServer running(options, hello_handler);
   LoopbackClient client(running.port());
   ASSERT_FALSE(client.write_raw("GET / HTTP/1.1\r\nHost: x\r\n"));  // never ends the header
+  LoopbackClient::Reply reply = client.read();
+  ASSERT_TRUE(reply.ok()) << reply.ec.message();
+  EXPECT_EQ(reply.status(), 408);  // a request had started: it gets an answer, then the close
+  EXPECT_FALSE(reply.response.keep_alive());
   EXPECT_TRUE(client.wait_for_close());
 }
 
