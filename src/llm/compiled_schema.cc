@@ -19,6 +19,7 @@
 #include <valijson/validator.hpp>
 
 #include "llm/json_text.h"
+#include "llm/schema_lint.h"
 #include "llm/schema_preparer.h"
 #include "llm/schema_regex.h"
 #include "llm/string_formats.h"
@@ -150,6 +151,13 @@ std::unique_ptr<CompiledSchema> compile_schema(const json::value& schema, std::s
   json::value prepared = schema;
   problem = prepare_schema(prepared);
   if (!problem.empty()) {
+    return nullptr;
+  }
+  // valijson trusts every keyword: multipleOf 0 divides by zero (SIGFPE), a count of 1e30
+  // converts out of range. The gateway refuses such schemas up front (llm/
+  // request_tools_check.h); this keeps a library caller from reaching valijson with one.
+  if (std::optional<SchemaFlaw> flaw = lint_schema(prepared)) {
+    problem = flaw->pointer.empty() ? flaw->message : flaw->pointer + ": " + flaw->message;
     return nullptr;
   }
   auto compiled = std::make_unique<CompiledSchema>();

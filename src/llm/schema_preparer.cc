@@ -92,6 +92,12 @@ class SchemaPreparer {
         object[to] = std::move(moved);
       }
     }
+    // valijson checks an integer multipleOf with integer arithmetic, converting a fractional
+    // value to int64 first: undefined for 1e300. The floating-point check has no such case.
+    if (json::value* divisor = object.if_contains("multipleOf");
+        divisor != nullptr && divisor->is_int64()) {
+      *divisor = static_cast<double>(divisor->get_int64());
+    }
     if (const json::value* pattern = object.if_contains(kPatternKey);
         pattern != nullptr && pattern->is_string()) {
       try_regex(pattern->get_string());

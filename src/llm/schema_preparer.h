@@ -24,8 +24,10 @@ inline constexpr std::string_view kPatternKey = "x-sheepdog-pattern";
 std::optional<std::string> local_ref_pointer(std::string_view ref);
 
 // Makes `schema` our copy of a client's schema: string `format` and `pattern` renamed to the
-// keys above, "id"/"$id" removed (so every reference is local to this document). Returns "" on
-// success. Otherwise the reason the schema cannot be used, and `schema` is unspecified:
+// keys above, "id"/"$id" removed (so every reference is local to this document), an integer
+// multipleOf made a double (valijson's integer check converts values to int64, undefined for
+// huge ones). Returns "" on success. Otherwise the reason the schema cannot be used, and
+// `schema` is unspecified:
 //   a subschema that is neither an object nor a boolean; a $ref that is not a string, not
 //   local, or does not resolve; more than 64 $ref; nesting deeper than 64 or more than 2000
 //   subschemas; a `pattern` or patternProperties key llm/schema_regex.h refuses; a cycle of

@@ -1,5 +1,8 @@
 #include "llm/schema_regex.h"
 
+#include <mutex>
+#include <unordered_map>
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <fmt/format.h>
 #include <pcre2.h>
@@ -126,8 +129,29 @@ std::optional<SchemaRegex> SchemaRegex::compile(std::string_view pattern, std::s
 }
 
 std::string SchemaRegex::check(std::string_view pattern) {
+  // Clients send the same few patterns with every request of a conversation, and compiling one
+  // costs microseconds, so verdicts are remembered: a bounded map, emptied when full (simpler
+  // than an LRU, and a full map means the patterns are not repeating anyway).
+  constexpr size_t kMaxRemembered = 1024;
+  constexpr size_t kMaxRememberedBytes = 256;
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::string> verdicts;
+  const bool rememberable = pattern.size() <= kMaxRememberedBytes;
+  if (rememberable) {
+    std::lock_guard lock(mu);
+    if (const auto it = verdicts.find(std::string(pattern)); it != verdicts.end()) {
+      return it->second;
+    }
+  }
   std::string error;
   compile_code(pattern, kOptions | PCRE2_MATCH_INVALID_UTF, error);
+  if (rememberable) {
+    std::lock_guard lock(mu);
+    if (verdicts.size() >= kMaxRemembered) {
+      verdicts.clear();
+    }
+    verdicts.emplace(std::string(pattern), error);
+  }
   return error;
 }
 

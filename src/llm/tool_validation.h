@@ -22,8 +22,9 @@
 //
 // A schema that cannot be used (not an object, unknown type name, bad regex, a $ref that is
 // not local or does not resolve, a $ref cycle that never descends into the value, nesting
-// deeper than 64) does not fail the request: that tool accepts any JSON object (the
-// response_format any JSON value) and the reason is in schema_problems(), for the log.
+// deeper than 64, a keyword llm/schema_lint.h refuses) does not fail here: that tool accepts any
+// JSON object (the response_format any JSON value) and the reason is in schema_problems(). The
+// gateway never gets that far with one: llm/request_tools_check.h refuses the request up front.
 #pragma once
 
 #include <boost/json/array.hpp>

@@ -7,8 +7,9 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 
-#include "providers/anthropic_inbound.h"
 #include "core/json_fields.h"
+#include "core/request_limits.h"
+#include "providers/anthropic_inbound.h"
 
 namespace sheepdog::providers {
 namespace {
@@ -445,13 +446,34 @@ std::optional<InboundError> copy_sampling(const json::object& in, json::object& 
   if (max_tokens->is_int64() && max_tokens->get_int64() < 1) {
     return invalid("max_tokens", "Input should be greater than or equal to 1");
   }
+  // core/request_limits.h says why this bound.
+  if (max_tokens->is_uint64() || max_tokens->get_int64() > kMaxOutputTokens) {
+    return invalid("max_tokens",
+                   "Input should be less than or equal to " + std::to_string(kMaxOutputTokens));
+  }
   out["max_tokens"] = *max_tokens;
+  // Anthropic's documented ranges: temperature and top_p in [0, 1].
   for (std::string_view key : {"temperature", "top_p"}) {
     if (const json::value* v = field(in, key)) {
       if (!v->is_number()) {
         return invalid(key, kNumber);
       }
+      const double d = v->to_number<double>();
+      if (d < 0) {
+        return invalid(key, "Input should be greater than or equal to 0");
+      }
+      if (d > 1) {
+        return invalid(key, "Input should be less than or equal to 1");
+      }
       out[key] = *v;
+    }
+  }
+  if (const json::value* top_k = field(in, "top_k")) {  // a hint: checked, then dropped
+    if (!top_k->is_int64() && !top_k->is_uint64()) {
+      return invalid("top_k", kInteger);
+    }
+    if (top_k->is_int64() && top_k->get_int64() < 0) {
+      return invalid("top_k", "Input should be greater than or equal to 0");
     }
   }
   if (const json::value* stop = field(in, "stop_sequences")) {

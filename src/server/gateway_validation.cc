@@ -3,6 +3,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "llm/request_tools_check.h"
+#include "server/json_body.h"
+#include "server/openai_params.h"
+
 namespace sheepdog::server {
 namespace {
 
@@ -42,16 +46,15 @@ ApiError wrong_type(std::string_view param, std::string_view expected, const jso
                  std::string(param), "invalid_type");
 }
 
-// Parses the body into an object and checks `model` and `user`; fills the common fields.
-std::optional<ApiError> parse_common(std::string_view body, gateway::GatewayRequest& out) {
+// Parses the body into an object.
+std::optional<ApiError> parse_body(std::string_view body, gateway::GatewayRequest& out) {
   if (body.empty()) {
     return invalid("The request body is empty; expected a JSON object.", "", "invalid_json");
   }
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (ec) {
-    return invalid("We could not parse the JSON body of your request (" + ec.message() +
-                       "). Send a JSON object with Content-Type: application/json.",
+  json::value parsed;
+  if (std::string problem = parse_json_body(body, parsed); !problem.empty()) {
+    return invalid("We could not parse the JSON body of your request: " + problem +
+                       ". Send a JSON object with Content-Type: application/json.",
                    "", "invalid_json");
   }
   if (!parsed.is_object()) {
@@ -60,6 +63,11 @@ std::optional<ApiError> parse_common(std::string_view body, gateway::GatewayRequ
         "", "invalid_json");
   }
   out.body = std::move(parsed.get_object());
+  return std::nullopt;
+}
+
+// Checks `model` and `user` of the parsed body; fills the common fields.
+std::optional<ApiError> check_common(gateway::GatewayRequest& out) {
   const json::value* model = out.body.if_contains("model");
   if (model == nullptr || model->is_null()) {
     return invalid("You must provide a model parameter.", "model", "missing_required_parameter");
@@ -80,12 +88,48 @@ std::optional<ApiError> parse_common(std::string_view body, gateway::GatewayRequ
   return std::nullopt;
 }
 
+// The OpenAI error for a problem with the tools, tool_choice or response_format.
+ApiError tools_error(const llm::ToolsCheckError& e) {
+  using Where = llm::ToolsCheckError::Where;
+  const std::string at = e.pointer.empty() ? "" : e.pointer + ": ";
+  switch (e.where) {
+    case Where::kToolParameters: {
+      const std::string param = "tools[" + std::to_string(e.tool) + "].function.parameters";
+      return invalid("Invalid schema for function '" + e.tool_name + "' (" + param + "): " + at +
+                         e.message + ".",
+                     param, "invalid_function_parameters");
+    }
+    case Where::kTools: {
+      const std::string param = e.tool < 0 ? "tools" : "tools[" + std::to_string(e.tool) + "]";
+      return invalid("Invalid '" + param + "': " + e.message + ".", param, "invalid_value");
+    }
+    case Where::kToolChoice:
+      return invalid("Invalid 'tool_choice': " + e.message + ".", "tool_choice", "invalid_value");
+    case Where::kParallelToolCalls:
+      return invalid("Invalid type for 'parallel_tool_calls': " + e.message + ".",
+                     "parallel_tool_calls", "invalid_type");
+    case Where::kResponseFormat:
+      return invalid("Invalid 'response_format': " + at + e.message + ".", "response_format",
+                     "invalid_value");
+  }
+  return invalid(e.message, "", "invalid_value");
+}
+
 }  // namespace
 
 ValidationResult validate_chat_request(std::string_view body) {
   gateway::GatewayRequest request;
+  if (std::optional<ApiError> error = parse_body(body, request)) {
+    return *error;
+  }
+  return validate_chat_body(std::move(request.body), true);
+}
+
+ValidationResult validate_chat_body(json::object body, bool check_tools) {
+  gateway::GatewayRequest request;
   request.operation = providers::Operation::kChatCompletions;
-  if (std::optional<ApiError> error = parse_common(body, request)) {
+  request.body = std::move(body);
+  if (std::optional<ApiError> error = check_common(request)) {
     return *error;
   }
   const json::value* messages = request.body.if_contains("messages");
@@ -125,13 +169,24 @@ ValidationResult validate_chat_request(std::string_view body) {
       options != nullptr && !options->is_null() && !options->is_object()) {
     return wrong_type("stream_options", "an object", *options);
   }
+  if (std::optional<ApiError> error = check_chat_parameters(request.body)) {
+    return *error;
+  }
+  if (check_tools) {
+    if (std::optional<llm::ToolsCheckError> error = llm::check_request_tools(request.body)) {
+      return tools_error(*error);
+    }
+  }
   return request;
 }
 
 ValidationResult validate_embeddings_request(std::string_view body) {
   gateway::GatewayRequest request;
   request.operation = providers::Operation::kEmbeddings;
-  if (std::optional<ApiError> error = parse_common(body, request)) {
+  if (std::optional<ApiError> error = parse_body(body, request)) {
+    return *error;
+  }
+  if (std::optional<ApiError> error = check_common(request)) {
     return *error;
   }
   const json::value* input = request.body.if_contains("input");
@@ -148,6 +203,9 @@ ValidationResult validate_embeddings_request(std::string_view body) {
     }
   } else {
     return wrong_type("input", "a string or an array", *input);
+  }
+  if (std::optional<ApiError> error = check_embeddings_parameters(request.body)) {
+    return *error;
   }
   return request;
 }

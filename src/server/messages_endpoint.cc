@@ -3,8 +3,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "llm/request_tools_check.h"
 #include "providers/anthropic_inbound.h"
 #include "server/gateway_validation.h"
+#include "server/json_body.h"
 
 namespace sheepdog::server {
 namespace {
@@ -35,14 +37,34 @@ void set_content_type(gateway::ResponseHead& head) {
   head.add("content-type", "application/json");
 }
 
+// A problem with the translated tools, in the Anthropic request's own terms (tools.N.input_schema,
+// tool_choice), the dotted paths Anthropic's errors use.
+std::string tools_message(const llm::ToolsCheckError& e) {
+  using Where = llm::ToolsCheckError::Where;
+  const std::string at = e.pointer.empty() ? "" : e.pointer + ": ";
+  switch (e.where) {
+    case Where::kToolParameters:
+      return "tools." + std::to_string(e.tool) + ".input_schema: invalid schema for tool '" +
+             e.tool_name + "': " + at + e.message;
+    case Where::kTools:
+      return (e.tool < 0 ? std::string("tools") : "tools." + std::to_string(e.tool)) + ": " +
+             e.message;
+    case Where::kToolChoice:
+    case Where::kParallelToolCalls:
+      return "tool_choice: " + e.message;
+    case Where::kResponseFormat:
+      return "output_format: " + at + e.message;
+  }
+  return e.message;
+}
+
 }  // namespace
 
 std::variant<gateway::GatewayRequest, MessagesError> validate_messages_request(
     std::string_view body) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (ec) {
-    return invalid("The request body is not valid JSON: " + ec.message());
+  json::value parsed;
+  if (std::string problem = parse_json_body(body, parsed); !problem.empty()) {
+    return invalid("The request body is not valid JSON: " + problem);
   }
   if (!parsed.is_object()) {
     return invalid("The request body must be a JSON object.");
@@ -52,9 +74,12 @@ std::variant<gateway::GatewayRequest, MessagesError> validate_messages_request(
   if (const auto* error = std::get_if<providers::InboundError>(&translated)) {
     return MessagesError{error->status, providers::anthropic_error_body(*error)};
   }
+  json::object& chat = std::get<json::object>(translated);
+  if (std::optional<llm::ToolsCheckError> error = llm::check_request_tools(chat)) {
+    return invalid(tools_message(*error));
+  }
   // The engine's own checks, on the translation: what they reject, the client sent.
-  ValidationResult checked =
-      validate_chat_request(json::serialize(std::get<json::object>(translated)));
+  ValidationResult checked = validate_chat_body(std::move(chat), false);
   if (const ApiError* error = std::get_if<ApiError>(&checked)) {
     return invalid(error->message);
   }

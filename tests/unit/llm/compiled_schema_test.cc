@@ -31,7 +31,16 @@ TEST(CompiledSchemaTest, CompileSaysWhyNot) {
   EXPECT_EQ(compile_schema(json::parse(R"({"not":[]})"), problem), nullptr);
   EXPECT_EQ(problem, "subschema at /not is not an object");
   EXPECT_EQ(compile_schema(json::parse(R"({"type":"strin"})"), problem), nullptr);
-  EXPECT_EQ(problem, "Unrecognised JSON type name 'strin'");  // valijson's own words
+  // llm/schema_lint.h words it before valijson sees it (valijson: "Unrecognised JSON type name").
+  EXPECT_EQ(problem,
+            "/type: type must be one of null, boolean, object, array, number, integer or string, "
+            "got \"strin\"");
+  // Keywords valijson would divide by, or convert out of range, never reach it.
+  EXPECT_EQ(compile_schema(json::parse(R"({"properties":{"a":{"multipleOf":0}}})"), problem),
+            nullptr);
+  EXPECT_EQ(problem, "/properties/a/multipleOf: multipleOf must be a number greater than 0, got 0");
+  EXPECT_EQ(compile_schema(json::parse(R"({"maxItems":1e30})"), problem), nullptr);
+  EXPECT_EQ(problem, "/maxItems: maxItems must be a whole number from 0 to 2^53, got 1e+30");
 }
 
 TEST(CompiledSchemaTest, CheckIsCappedAndDeduplicated) {

@@ -407,7 +407,8 @@ TEST(ToolValidationSchemaTest, UnusableSchemasAcceptAnyObjectAndSayWhy) {
   }
   EXPECT_EQ(problems,
             (std::vector<std::string>{
-                "typo: parameters: Unrecognised JSON type name 'strin'",
+                "typo: parameters: /type: type must be one of null, boolean, object, array, "
+                "number, integer or string, got \"strin\"",
                 "self: parameters: $ref cycle through (root) never descends into the value",
                 "loop: parameters: $ref cycle through (root) never descends into the value",
                 "prop: parameters: $ref cycle through /properties/a never descends into the value",
@@ -415,7 +416,8 @@ TEST(ToolValidationSchemaTest, UnusableSchemasAcceptAnyObjectAndSayWhy) {
                 "class at offset 2",
                 "remote: parameters: $ref 'http://x/y' is not a local reference (#/...)",
                 "text: parameters: not a JSON Schema object",
-                "required: parameters: JSON value is not an array.",
+                "required: parameters: /required: required must be an array of distinct strings, "
+                "got \"x\"",
                 "dangling: parameters: $ref '#/definitions/nope' does not resolve",
                 ": response_format: json_schema has no schema",
             }));

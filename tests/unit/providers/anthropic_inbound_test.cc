@@ -479,3 +479,35 @@ TEST(AnthropicInboundErrorTest, AnthropicErrorsSurviveTheRelay) {
 
 }  // namespace
 }  // namespace sheepdog::providers
+
+namespace sheepdog::providers {
+namespace {
+
+TEST(AnthropicInboundRequestTest, SamplingRangesAreAnthropics) {
+  const std::string base = R"({"model": "m", "messages": [{"role": "user", "content": "x"}], )";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("max_tokens": 8, "temperature": 1.5})",
+       "temperature: Input should be less than or "
+       "equal to 1"},
+      {R"("max_tokens": 8, "temperature": -1})",
+       "temperature: Input should be greater than or "
+       "equal to 0"},
+      {R"("max_tokens": 8, "top_p": "x"})", "top_p: Input should be a valid number"},
+      {R"("max_tokens": 8, "top_k": -1})", "top_k: Input should be greater than or equal to 0"},
+      {R"("max_tokens": 8, "top_k": 1.5})", "top_k: Input should be a valid integer"},
+      {R"("max_tokens": 2000000000})", "max_tokens: Input should be less than or equal to 1048576"},
+  };
+  for (const auto& [extra, message] : cases) {
+    const auto result = to_openai_request(boost::json::parse(base + extra).as_object());
+    const InboundError* error = std::get_if<InboundError>(&result);
+    ASSERT_NE(error, nullptr) << extra;
+    EXPECT_EQ(error->message, message) << extra;
+  }
+  const auto ok = to_openai_request(
+      boost::json::parse(base + R"("max_tokens": 8, "temperature": 1, "top_p": 0, "top_k": 5})")
+          .as_object());
+  EXPECT_TRUE(std::holds_alternative<boost::json::object>(ok));
+}
+
+}  // namespace
+}  // namespace sheepdog::providers
