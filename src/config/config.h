@@ -45,6 +45,14 @@ struct ServerConfig {
   // further attempts wait for a free one within their connect timeout. Envoy's cluster default
   // is 1,024 across workers; a long stream holds its connection for its whole length.
   int upstream_max_connections = 512;
+  // Buffered (non-streamed) upstream answers: the largest chat completion and embeddings answer
+  // accepted (a larger one fails as response_too_large and is not retried on that deployment),
+  // and the bytes of such answers held at once across every request (0: no bound). Streamed
+  // answers are relayed as they arrive; only the part validation holds back counts, against
+  // upstream_max_response_bytes.
+  uint64_t upstream_max_response_bytes = 8 * 1024 * 1024;
+  uint64_t upstream_max_embeddings_bytes = 96 * 1024 * 1024;
+  uint64_t upstream_memory_budget = 256 * 1024 * 1024;
   Duration drain_timeout = seconds(15);
   // Bearer keys clients must present; empty = no authentication.
   std::vector<std::string> api_keys;

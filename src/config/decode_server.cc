@@ -6,19 +6,13 @@
 namespace sheepdog::config::internal {
 namespace {
 
-constexpr std::array<std::string_view, 13> kServerKeys = {"host",
-                                                          "port",
-                                                          "threads",
-                                                          "max_body_bytes",
-                                                          "header_timeout",
-                                                          "idle_timeout",
-                                                          "max_connections",
-                                                          "upstream_max_connections",
-                                                          "drain_timeout",
-                                                          "api_keys",
-                                                          "idempotency",
-                                                          "body_timeout",
-                                                          "max_header_bytes"};
+// clang-format off
+constexpr std::array<std::string_view, 16> kServerKeys = {
+    "host", "port", "threads", "max_body_bytes", "header_timeout", "idle_timeout",
+    "max_connections", "upstream_max_connections", "drain_timeout", "api_keys", "idempotency",
+    "body_timeout", "max_header_bytes", "upstream_max_response_bytes",
+    "upstream_max_embeddings_bytes", "upstream_memory_budget"};
+// clang-format on
 constexpr std::array<std::string_view, 3> kIdempotencyKeys = {"ttl", "in_progress_timeout",
                                                               "max_response_bytes"};
 
@@ -85,6 +79,18 @@ ServerConfig decode_server(Decoder& d, const YAML::Node& node) {
   if (auto v = d.integer(at("upstream_max_connections"), field("upstream_max_connections"), 1,
                          1'000'000)) {
     server.upstream_max_connections = static_cast<int>(*v);
+  }
+  // At least 64 KiB: a chat answer or an error body smaller than that is a normal answer.
+  if (auto v = d.byte_size(at("upstream_max_response_bytes"), field("upstream_max_response_bytes"),
+                           64 * 1024)) {
+    server.upstream_max_response_bytes = *v;
+  }
+  if (auto v = d.byte_size(at("upstream_max_embeddings_bytes"),
+                           field("upstream_max_embeddings_bytes"), 64 * 1024)) {
+    server.upstream_max_embeddings_bytes = *v;
+  }
+  if (auto v = d.byte_size(at("upstream_memory_budget"), field("upstream_memory_budget"), 0)) {
+    server.upstream_memory_budget = *v;
   }
   if (auto v = d.duration(at("drain_timeout"), field("drain_timeout"), true)) {
     server.drain_timeout = *v;

@@ -27,6 +27,7 @@ constexpr std::array<KindInfo, kErrorKindCount> kKinds = {{
     {"context_length_exceeded", Disposition::kFallBack},
     {"content_filtered", Disposition::kFallBack},
     {"malformed_response", Disposition::kRetry},
+    {"response_too_large", Disposition::kFallBack},
     {"invalid_tool_call", Disposition::kRetry},
     {"budget_exceeded", Disposition::kFail},
     {"circuit_open", Disposition::kFallBack},

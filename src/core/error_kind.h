@@ -22,14 +22,16 @@ enum class ErrorKind : unsigned char {
   kBadRequest,             // 400, 404, 422: the client's own mistake
   kContextLengthExceeded,  // prompt too long for this model: try a larger one
   kContentFiltered,        // provider refused on content policy: another provider may not
-  kMalformedResponse,      // 2xx whose body we could not understand
+  kMalformedResponse,      // 2xx whose body we could not understand, or bytes that are not HTTP
+  kResponseTooLarge,       // the answer is over the gateway's size limit: the same call here
+                           // would pull it again, so it is not retried on this deployment
   kInvalidToolCall,        // tool call / structured output failed validation
   kBudgetExceeded,         // spend budget or retry budget exhausted
   kCircuitOpen,            // the deployment's breaker rejected the call
   kDeadlineExceeded,       // the request's total deadline passed
   kCancelled,              // the client went away
 };
-inline constexpr size_t kErrorKindCount = 17;
+inline constexpr size_t kErrorKindCount = 18;
 
 // What to do, by default, after an attempt failed with a given kind.
 enum class Disposition : unsigned char {

@@ -58,7 +58,8 @@ boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& clie
     result.outcome = classify(upstream::attempt_response(result.response));
     co_return result;
   }
-  const upstream::UpstreamRequest& request = encoded.request;
+  upstream::UpstreamRequest& request = encoded.request;
+  request.max_response_body_bytes = limits.max_response_bytes;
   upstream::RequestTimeouts timeouts;
   timeouts.connect = std::min(deployment.connect_timeout, limits.attempt);
   const TimePoint started = clock.now();
@@ -119,7 +120,7 @@ boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& clie
     }
     if (step.failed) {
       result.outcome = AttemptOutcome::failure(ErrorKind::kMalformedResponse);
-      result.detail = "the stream is not valid server-sent events";
+      result.detail = "the stream is not valid server-sent events (or a chunk is not JSON)";
       break;
     }
     if (!result.first_bytes.empty()) {

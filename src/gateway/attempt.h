@@ -27,6 +27,7 @@ struct AttemptLimits {
   Duration attempt{};       // non-streamed: the whole exchange; streamed: the head and first event
   Duration first_token{};   // streamed: until the first body bytes (<= attempt)
   Duration stream_total{};  // streamed: the whole stream, relay included (the time left)
+  size_t max_response_bytes = 0;  // non-streamed: the largest body accepted (0: the client's)
 };
 
 struct AttemptResult {

@@ -16,7 +16,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-upstream::ClientOptions client_options(const Runtime& runtime) {
+upstream::ClientOptions client_options(Runtime& runtime) {
   upstream::ClientOptions options;
   options.user_agent = "sheepdog/0.1";
   options.pool.max_connections_per_origin =
@@ -25,6 +25,9 @@ upstream::ClientOptions client_options(const Runtime& runtime) {
   // swings between N and N+k in flight closes and reopens k connections on every swing, which
   // at 128 concurrent clients cost a quarter of the throughput (docs/benchmarks.md).
   options.pool.max_idle_per_origin = options.pool.max_connections_per_origin;
+  options.max_response_body_bytes =
+      static_cast<size_t>(runtime.server().upstream_max_response_bytes);
+  options.memory_budget = &runtime.memory_budget();
   return options;
 }
 

@@ -418,6 +418,10 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
     limits.first_token =
         first_token > Duration::zero() ? std::min(first_token, attempt_timeout) : attempt_timeout;
     limits.stream_total = segment_->retry.deadline() - now;
+    limits.max_response_bytes =
+        static_cast<size_t>(request_.operation == providers::Operation::kEmbeddings
+                                ? parts_.runtime.server().upstream_max_embeddings_bytes
+                                : parts_.runtime.server().upstream_max_response_bytes);
     ++record_.attempts;
     deployment.stats.on_start();
     AttemptResult attempt = co_await run_attempt(parts_.client, deployment, input, limits, clock_);

@@ -57,18 +57,20 @@ void watch_breaker(Deployment& deployment, GatewayMetrics& metrics, StructuredLo
 
 }  // namespace
 
-Runtime::Runtime(RuntimeOptions options, const Clock& clock)
+Runtime::Runtime(RuntimeOptions options, const Clock& clock, size_t memory_budget_bytes)
     : options_(std::move(options)),
       clock_(clock),
       tls_(boost::asio::ssl::context::tls_client),
-      metrics_(registry_) {}
+      metrics_(registry_),
+      memory_budget_(memory_budget_bytes) {}
 
 Runtime::~Runtime() = default;
 
 BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
                            const Clock& clock) {
   BuildResult result;
-  std::unique_ptr<Runtime> rt(new Runtime(std::move(options), clock));
+  std::unique_ptr<Runtime> rt(new Runtime(
+      std::move(options), clock, static_cast<size_t>(config.server.upstream_memory_budget)));
   rt->server_ = config.server;
   rt->idempotency_ = std::make_unique<MemoryIdempotencyStore>(
       config.server.idempotency.ttl, config.server.idempotency.in_progress_timeout);

@@ -30,6 +30,7 @@
 #include "state/idempotency_store.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
+#include "upstream/memory_budget.h"
 
 namespace sheepdog::gateway {
 
@@ -117,6 +118,9 @@ class Runtime {
   IdempotencyStore& idempotency() { return *idempotency_; }
   // Compiled tool/response_format schemas, shared between requests (llm/validator_cache.h).
   llm::ValidatorCache& validators() { return validators_; }
+  // Bytes of buffered upstream answers held at once (server.upstream_memory_budget), shared by
+  // every io thread's client.
+  upstream::MemoryBudget& memory_budget() { return memory_budget_; }
   MetricsRegistry& registry() { return registry_; }
   GatewayMetrics& metrics() { return metrics_; }
   StructuredLogger* logger() const { return options_.logger; }
@@ -127,7 +131,7 @@ class Runtime {
   void refresh_gauges();
 
  private:
-  Runtime(RuntimeOptions options, const Clock& clock);
+  Runtime(RuntimeOptions options, const Clock& clock, size_t memory_budget_bytes);
   // The key pool of `provider`, made on first use; null if it has no api_keys.
   ProviderKeys* keys_for(const config::ProviderConfig& provider);
 
@@ -141,6 +145,7 @@ class Runtime {
   std::vector<std::unique_ptr<ProviderKeys>> keys_;  // one per provider with api_keys
   std::unique_ptr<IdempotencyStore> idempotency_;
   llm::ValidatorCache validators_;
+  upstream::MemoryBudget memory_budget_;
   std::vector<std::unique_ptr<Deployment>> deployments_;
   std::vector<std::unique_ptr<Alias>> aliases_;
   const Alias* passthrough_ = nullptr;

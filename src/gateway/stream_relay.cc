@@ -13,6 +13,10 @@ ErrorKind transport_kind(TransportResult transport) {
       return ErrorKind::kCancelled;
     case TransportResult::kConnectFailed:
       return ErrorKind::kConnectFailed;
+    case TransportResult::kResponseTooLarge:
+      return ErrorKind::kResponseTooLarge;
+    case TransportResult::kMalformed:
+      return ErrorKind::kMalformedResponse;
     case TransportResult::kConnectionReset:
     case TransportResult::kOk:
       break;
@@ -105,7 +109,7 @@ boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, Resp
       stop = true;
     } else if (step.failed) {
       result.failure = ErrorKind::kMalformedResponse;
-      result.detail = "the stream is not valid server-sent events";
+      result.detail = "the stream is not valid server-sent events (or a chunk is not JSON)";
       stop = true;
     } else {
       done = step.done;

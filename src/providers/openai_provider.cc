@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 #include <vector>
 
+#include "core/json_check.h"
 #include "providers/sse_stream_decoder.h"
 #include "upstream/sse_parser.h"
 
@@ -45,7 +46,14 @@ class OpenAIStreamDecoder final : public SseStreamDecoder {
 
  private:
   // Relays every event as is; the stream ends at [DONE] or at an error event of the upstream's.
+  // A chunk (an unnamed event) whose data is not one JSON object fails the stream before it is
+  // relayed: the SDKs would fail on it, and a stream that ends in [DONE] after it would look
+  // like a success. Named events (a proxy's `event: ping`) are not chunks and pass as they are.
   bool on_event(const upstream::SseEvent& event, std::string& out, Step& step) override {
+    const bool chunk = event.event.empty() || event.event == "message";
+    if (chunk && !event.is_done() && !event.data.empty() && !is_json_text(event.data, true)) {
+      return false;
+    }
     upstream::append_sse_event(event, out);
     ++step.events;
     if (event.is_done()) {

@@ -120,6 +120,12 @@ AttemptOutcome classify(const AttemptResponse& response) {
     case TransportResult::kCancelled:
       outcome.error = ErrorKind::kCancelled;
       return outcome;
+    case TransportResult::kResponseTooLarge:
+      outcome.error = ErrorKind::kResponseTooLarge;
+      return outcome;
+    case TransportResult::kMalformed:
+      outcome.error = ErrorKind::kMalformedResponse;
+      return outcome;
   }
 
   const int status = response.http_status;

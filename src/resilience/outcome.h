@@ -17,6 +17,10 @@ enum class TransportResult : unsigned char {
   kConnectionReset,  // the peer closed or reset the connection mid-exchange
   kTimeout,          // the attempt timeout fired
   kCancelled,        // we cancelled it (client went away, shutdown)
+  // The answer broke the client's limits: a body over max_response_body_bytes (or the memory
+  // budget), a head or trailer over the header limit. Deterministic for this request here.
+  kResponseTooLarge,
+  kMalformed,  // the bytes were not HTTP/1.1 (a bad status line, field, chunk size, ...)
 };
 
 // What the upstream answered, as far as classification needs it. All views must outlive the

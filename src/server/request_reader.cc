@@ -13,38 +13,16 @@
 #include <string_view>
 #include <vector>
 
+#include "upstream/bounded_http_parser.h"
+
 namespace sheepdog::server {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // How much to read at once while a header is arriving.
 constexpr size_t kHeaderReadBytes = 4096;
-// Beast's field table stores sizes in 16 bits and throws for a name or value of 64 KiB or more.
-constexpr size_t kMaxFieldBytes = 65000;
-
 // Beast's request parser, with fields bounded and trailers discarded (see request_reader.h).
-// Overriding the parser's private callbacks is how Beast means them to be customised.
-class RequestParser final : public http::request_parser<http::string_body> {
- private:
-  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
-                     beast::error_code& ec) override {
-    if (name_string.size() > kMaxFieldBytes || value.size() > kMaxFieldBytes) {
-      ec = http::error::header_limit;
-      return;
-    }
-    if (header_done_) {
-      return;  // a trailer field: read within the buffer's bound, then dropped
-    }
-    get().insert(name, name_string, value);
-  }
-
-  void on_header_impl(beast::error_code& ec) override {
-    header_done_ = true;
-    ec = {};
-  }
-
-  bool header_done_ = false;
-};
+using RequestParser = upstream::BoundedHttpParser<true, http::string_body>;
 
 // Ends the connection's pending read when it expires, leaving the socket open so that a 408 can
 // still be written (beast::tcp_stream's own timeout closes the socket). The handler holds only

@@ -10,6 +10,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 #include <cerrno>
 #include <vector>
 
@@ -190,11 +191,23 @@ asio::awaitable<ConnectResult> connect(asio::any_io_executor executor, asio::ssl
 }
 
 TransportResult exchange_failure(const boost::system::error_code& ec, bool cancelled) {
+  namespace http = beast::http;
   if (cancelled) {
     return TransportResult::kCancelled;
   }
   if (ec == beast::error::timeout) {
     return TransportResult::kTimeout;
+  }
+  // Over a limit: deterministic, so not a reset (which would be retried and pull it again).
+  if (ec == http::error::body_limit || ec == http::error::header_limit ||
+      ec == http::error::buffer_overflow || ec == boost::system::errc::not_enough_memory) {
+    return TransportResult::kResponseTooLarge;
+  }
+  // The peer sent bytes that are not HTTP/1.1. Beast's parse errors share its category;
+  // end_of_stream and partial_message (the connection ended) are resets.
+  if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return TransportResult::kMalformed;
   }
   return TransportResult::kConnectionReset;
 }

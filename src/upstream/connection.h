@@ -84,8 +84,9 @@ asio::awaitable<ConnectResult> connect(asio::any_io_executor executor, asio::ssl
                                        const Origin& origin, IoDeadline deadline);
 
 // How an I/O error after the connection was established ends an exchange: the stream timeout
-// is kTimeout, caller cancellation kCancelled, anything else (EOF, reset, a malformed or
-// oversized message) kConnectionReset. `cancelled` is the caller's cancellation state.
+// is kTimeout, caller cancellation kCancelled, a message over a limit (body, header, trailer)
+// kResponseTooLarge, bytes that are not HTTP kMalformed, anything else (EOF, reset)
+// kConnectionReset. `cancelled` is the caller's cancellation state.
 TransportResult exchange_failure(const boost::system::error_code& ec, bool cancelled);
 
 // Runs `inner` with asio's throw-if-cancelled turned off, then restores the caller's setting.

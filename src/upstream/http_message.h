@@ -13,6 +13,7 @@
 
 #include "resilience/outcome.h"
 #include "resilience/pushback.h"
+#include "upstream/memory_budget.h"
 
 namespace sheepdog::upstream {
 
@@ -77,6 +78,9 @@ struct UpstreamRequest {
   // e.g. Authorization and Content-Type, is the caller's.
   Headers headers;
   std::string body;
+  // The largest response body accepted for this request; 0: the client's
+  // max_response_body_bytes.
+  size_t max_response_body_bytes = 0;
 };
 
 // The result of one exchange. transport says how it ended; status, headers and body are
@@ -91,6 +95,9 @@ struct UpstreamResponse {
   std::string body;
   // The request went out on a pooled keep-alive connection (for metrics and tests).
   bool reused_connection = false;
+  // The bytes of `body` held against the client's memory budget (memory_budget.h), given back
+  // when this response is destroyed.
+  BudgetCharge charge;
 
   bool ok() const { return transport == TransportResult::kOk; }
 };

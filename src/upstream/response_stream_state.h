@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "upstream/bounded_http_parser.h"
 #include "upstream/connection.h"
 #include "upstream/connection_pool.h"
 #include "upstream/response_stream.h"
@@ -15,7 +16,7 @@
 namespace sheepdog::upstream {
 
 struct ResponseStream::State {
-  using Parser = beast::http::response_parser<beast::http::buffer_body>;
+  using Parser = BoundedHttpParser<false, beast::http::buffer_body>;
 
   PoolLease lease;                 // holds the connection until the body ends
   std::unique_ptr<Parser> parser;  // not movable, hence on the heap

@@ -7,8 +7,11 @@
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <type_traits>
 #include <utility>
 
+#include "upstream/bounded_http_parser.h"
+#include "upstream/budgeted_body.h"
 #include "upstream/response_stream_state.h"
 
 namespace sheepdog::upstream {
@@ -18,6 +21,8 @@ namespace http = beast::http;
 using boost::system::error_code;
 using WireRequest = http::request<http::span_body<const char>>;
 constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+// Room in a connection's read buffer beyond the header limit, for one read to land.
+constexpr size_t kReadSlackBytes = 16 * 1024;
 
 WireRequest make_wire_request(const UpstreamRequest& request, const std::string& user_agent) {
   WireRequest wire;
@@ -89,7 +94,7 @@ Plan make_plan(asio::any_io_executor executor, ConnectionPool& pool, asio::ssl::
 template <typename Body>
 struct Exchange {
   PoolLease lease;
-  std::unique_ptr<http::response_parser<Body>> parser;
+  std::unique_ptr<BoundedHttpParser<false, Body>> parser;
   UpstreamResponse result;  // transport, error and reused_connection; ok() iff it worked
   IoDeadline first_byte_deadline;
 };
@@ -102,6 +107,11 @@ std::string describe(const error_code& ec, TransportResult transport, bool readi
     case TransportResult::kTimeout:
       return std::string("timed out ") +
              (reading ? "waiting for the response from " : "sending to ") + origin.key();
+    case TransportResult::kResponseTooLarge:
+      return "the response from " + origin.key() +
+             (ec == boost::system::errc::not_enough_memory
+                  ? " does not fit in what is left of the memory budget for buffered answers"
+                  : " is over the size limit (" + ec.message() + ")");
     default:
       return std::string(reading ? "reading the response from " : "sending the request to ") +
              origin.key() + ": " + ec.message();
@@ -152,10 +162,19 @@ asio::awaitable<Exchange<Body>> exchange(const Plan& plan, const UpstreamRequest
     }
     Connection& connection = *ex.lease.connection();
     ex.result.reused_connection = ex.lease.reused();
-    ex.parser = std::make_unique<http::response_parser<Body>>();
+    ex.parser = std::make_unique<BoundedHttpParser<false, Body>>();
+    // The buffer holds only what the parser has not consumed: a head, a chunk header or a
+    // trailer section. Capping it bounds the trailer, which Beast's header limit does not.
+    connection.buffer().max_size(plan.options.max_response_header_bytes + kReadSlackBytes);
     ex.parser->header_limit(static_cast<std::uint32_t>(
         std::min<size_t>(plan.options.max_response_header_bytes, UINT32_MAX)));
-    ex.parser->body_limit(plan.options.max_response_body_bytes);
+    ex.parser->body_limit(request.max_response_body_bytes != 0
+                              ? request.max_response_body_bytes
+                              : plan.options.max_response_body_bytes);
+    if constexpr (std::is_same_v<Body, BudgetedBody>) {
+      ex.result.charge = BudgetCharge(plan.options.memory_budget);
+      ex.parser->get().body().charge = &ex.result.charge;
+    }
     if (wire.method() == http::verb::head) {
       ex.parser->skip(true);
     }
@@ -238,13 +257,13 @@ asio::awaitable<UpstreamResponse> UpstreamClient::send_impl(const UpstreamReques
                                                             RequestTimeouts timeouts) {
   const Plan plan = make_plan(executor_, pool_, tls_, options_, timeouts, /*stream=*/false);
   const WireRequest wire = make_wire_request(request, options_.user_agent);
-  Exchange<http::string_body> ex = co_await exchange<http::string_body>(plan, request, wire);
+  Exchange<BudgetedBody> ex = co_await exchange<BudgetedBody>(plan, request, wire);
   if (!ex.result.ok()) {
     co_return std::move(ex.result);
   }
   UpstreamResponse response = std::move(ex.result);
   copy_head(ex.parser->get().base(), response);
-  response.body = std::move(ex.parser->get().body());
+  response.body = std::move(ex.parser->get().body().data);
   Connection& connection = *ex.lease.connection();
   if (ex.parser->keep_alive() && connection.buffer().size() == 0) {
     ++connection.exchanges;

@@ -35,9 +35,13 @@ namespace sheepdog::upstream {
 
 struct ClientOptions {
   PoolOptions pool;
-  // send() fails with kConnectionReset past this (a misbehaving upstream must not exhaust
-  // memory; large embedding batches are the biggest legitimate answers).
+  // send() fails with kResponseTooLarge past this, unless the request sets its own limit (a
+  // misbehaving upstream must not exhaust memory; large embedding batches are the biggest
+  // legitimate answers).
   size_t max_response_body_bytes = size_t{64} << 20;
+  // Bytes of buffered answers (send(), not streams) held at once by every client sharing it;
+  // null: no shared bound. Must outlive the client.
+  MemoryBudget* memory_budget = nullptr;
   size_t max_response_header_bytes = size_t{64} << 10;
   // The largest piece ResponseStream::next() returns at once.
   size_t stream_chunk_bytes = size_t{16} << 10;

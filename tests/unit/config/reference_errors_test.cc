@@ -153,7 +153,8 @@ TEST(ConfigReferenceErrorsTest, UnknownPolicyErrorKindAndDisposition) {
                 "'rate_limited'?; expected one of 'rate_limited', 'quota_exhausted', "
                 "'overloaded', 'server_error', 'timeout', 'connect_failed', 'connection_reset', "
                 "'auth', 'bad_request', 'context_length_exceeded', 'content_filtered', "
-                "'malformed_response', 'invalid_tool_call', 'budget_exceeded', 'circuit_open', "
+                "'malformed_response', 'response_too_large', 'invalid_tool_call', 'budget_exceeded', "
+                "'circuit_open', "
                 "'deadline_exceeded' or 'cancelled'",
                 "t.yaml:3:38: policies.default.on.timeout: unknown value 'retrry'; did you mean "
                 "'retry'?; expected one of 'retry', 'fallback' or 'fail'",

@@ -59,6 +59,7 @@ TEST(ErrorKindTest, DefaultDispositions) {
       {ErrorKind::kContextLengthExceeded, Disposition::kFallBack},
       {ErrorKind::kContentFiltered, Disposition::kFallBack},
       {ErrorKind::kMalformedResponse, Disposition::kRetry},
+      {ErrorKind::kResponseTooLarge, Disposition::kFallBack},
       {ErrorKind::kInvalidToolCall, Disposition::kRetry},
       {ErrorKind::kBudgetExceeded, Disposition::kFail},
       {ErrorKind::kCircuitOpen, Disposition::kFallBack},

@@ -301,7 +301,7 @@ TEST_F(UpstreamClientTest, OversizedBodyIsRejected) {
   UpstreamClient& client = make_client(options);
   run([&]() -> asio::awaitable<void> {
     UpstreamResponse response = co_await client.send(request(), generous());
-    EXPECT_EQ(response.transport, TransportResult::kConnectionReset);
+    EXPECT_EQ(response.transport, TransportResult::kResponseTooLarge);
     EXPECT_NE(response.error.find("body limit"), std::string::npos) << response.error;
   });
 }
