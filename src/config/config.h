@@ -56,6 +56,11 @@ struct ServerConfig {
   Duration drain_timeout = seconds(15);
   // Bearer keys clients must present; empty = no authentication.
   std::vector<std::string> api_keys;
+  // Bearer keys for the admin endpoints (/metrics, /health/deployments). Set: only these open
+  // them. Empty: they need one of api_keys (they show key fingerprints, limits and use), or
+  // nothing when api_keys is empty too. /health, /health/liveness and /health/readiness stay
+  // open for load balancers.
+  std::vector<std::string> admin_keys;
   IdempotencyConfig idempotency;
 };
 

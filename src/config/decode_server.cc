@@ -7,11 +7,11 @@ namespace sheepdog::config::internal {
 namespace {
 
 // clang-format off
-constexpr std::array<std::string_view, 16> kServerKeys = {
+constexpr std::array<std::string_view, 17> kServerKeys = {
     "host", "port", "threads", "max_body_bytes", "header_timeout", "idle_timeout",
     "max_connections", "upstream_max_connections", "drain_timeout", "api_keys", "idempotency",
     "body_timeout", "max_header_bytes", "upstream_max_response_bytes",
-    "upstream_max_embeddings_bytes", "upstream_memory_budget"};
+    "upstream_max_embeddings_bytes", "upstream_memory_budget", "admin_keys"};
 // clang-format on
 constexpr std::array<std::string_view, 3> kIdempotencyKeys = {"ttl", "in_progress_timeout",
                                                               "max_response_bytes"};
@@ -32,6 +32,39 @@ void decode_idempotency(Decoder& d, const YAML::Node& node, IdempotencyConfig& o
   if (auto v = d.byte_size(Decoder::get(node, "max_response_bytes"),
                            join_path(path, "max_response_bytes"), 1)) {
     out.max_response_bytes = *v;
+  }
+}
+
+// A list of keys clients present (api_keys, admin_keys). Keys naming an unset variable are
+// dropped with a warning, like provider keys. But a list that ends up empty would silently turn
+// authentication off, so that fails closed.
+void decode_client_keys(Decoder& d, const YAML::Node& keys, const std::string& keys_path,
+                        std::string_view what, std::string_view instead,
+                        std::vector<std::string>& out) {
+  if (!d.expect_sequence(keys, keys_path, "of " + std::string(what))) {
+    return;
+  }
+  size_t dropped = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string item_path = index_path(keys_path, i);
+    std::vector<std::string> unset;
+    const std::optional<std::string> key = d.string(keys[i], item_path, &unset);
+    if (!unset.empty()) {
+      d.warning(keys[i], item_path,
+                "environment variable '" + unset.front() + "' is not set; key dropped");
+      ++dropped;
+    } else if (key && key->empty()) {
+      d.warning(keys[i], item_path, "empty key; key dropped");
+      ++dropped;
+    } else if (key) {
+      out.push_back(*key);
+    }
+  }
+  if (dropped > 0 && dropped == keys.size()) {
+    d.error(keys, keys_path,
+            "every key was dropped, which would leave the gateway open to anyone; expected at "
+            "least one key to be set (or " +
+                std::string(instead) + ")");
   }
 }
 
@@ -96,34 +129,11 @@ ServerConfig decode_server(Decoder& d, const YAML::Node& node) {
     server.drain_timeout = *v;
   }
 
-  // Keys naming an unset variable are dropped with a warning, like provider keys. But a list
-  // that ends up empty would silently turn authentication off, so that fails closed.
-  const YAML::Node keys = at("api_keys");
-  const std::string keys_path = field("api_keys");
-  if (d.expect_sequence(keys, keys_path, "of client API keys")) {
-    size_t dropped = 0;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      const std::string item_path = index_path(keys_path, i);
-      std::vector<std::string> unset;
-      const std::optional<std::string> key = d.string(keys[i], item_path, &unset);
-      if (!unset.empty()) {
-        d.warning(keys[i], item_path,
-                  "environment variable '" + unset.front() + "' is not set; key dropped");
-        ++dropped;
-      } else if (key && key->empty()) {
-        d.warning(keys[i], item_path, "empty key; key dropped");
-        ++dropped;
-      } else if (key) {
-        server.api_keys.push_back(*key);
-      }
-    }
-    if (dropped > 0 && dropped == keys.size()) {
-      d.error(keys, keys_path,
-              "every key was dropped, which would leave the gateway open to anyone; expected "
-              "at least one key to be set (or remove server.api_keys to run without "
-              "authentication)");
-    }
-  }
+  decode_client_keys(d, at("api_keys"), field("api_keys"), "client API keys",
+                     "remove server.api_keys to run without authentication", server.api_keys);
+  decode_client_keys(d, at("admin_keys"), field("admin_keys"), "admin keys",
+                     "remove server.admin_keys to let api_keys reach the admin endpoints",
+                     server.admin_keys);
   decode_idempotency(d, at("idempotency"), server.idempotency);
   return server;
 }

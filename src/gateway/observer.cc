@@ -51,24 +51,24 @@ void Observer::on_retry(std::string_view model, ErrorKind cause) {
 }
 
 void Observer::on_request(const RequestRecord& r) {
+  const std::string_view model = r.model_label.empty() ? r.model : r.model_label;
   metrics_.in_flight.with({}).dec();
-  metrics_.requests.with({r.model, r.deployment, outcome_name(r.error)}).inc();
-  metrics_.request_seconds.with({r.model}).observe(to_seconds(r.latency));
+  metrics_.requests.with({model, r.deployment, outcome_name(r.error)}).inc();
+  metrics_.request_seconds.with({model}).observe(to_seconds(r.latency));
   const Duration overhead_time = overhead(r);
   metrics_.overhead_microseconds.with({}).observe(micros(overhead_time));
   if (!r.error && r.attempts > 1) {
-    metrics_.successes_after_retry.with({r.model}).inc();
+    metrics_.successes_after_retry.with({model}).inc();
   }
   if (r.error && r.reason != GiveUpReason::kNone) {
-    metrics_.give_ups.with({r.model, to_string(r.reason)}).inc();
+    metrics_.give_ups.with({model, to_string(r.reason)}).inc();
   }
   if (r.time_to_first_token) {
-    metrics_.time_to_first_token_seconds.with({r.model}).observe(
-        to_seconds(*r.time_to_first_token));
+    metrics_.time_to_first_token_seconds.with({model}).observe(to_seconds(*r.time_to_first_token));
   }
   if (r.usage.reported) {
-    metrics_.tokens.with({r.model, "prompt"}).inc(static_cast<uint64_t>(r.usage.prompt_tokens));
-    metrics_.tokens.with({r.model, "completion"})
+    metrics_.tokens.with({model, "prompt"}).inc(static_cast<uint64_t>(r.usage.prompt_tokens));
+    metrics_.tokens.with({model, "completion"})
         .inc(static_cast<uint64_t>(r.usage.completion_tokens));
   }
   if (logger_ == nullptr || !logger_->enabled(LogLevel::kInfo)) {

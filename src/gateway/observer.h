@@ -35,7 +35,8 @@ struct AttemptRecord {
 
 struct RequestRecord {
   std::string_view request_id;
-  std::string_view model;          // what the client asked for
+  std::string_view model;          // what the client asked for (logs)
+  std::string_view model_label;    // the same as metrics label it (model_labels.h); "" = model
   std::string_view deployment;     // that answered, or was tried last ("" if none)
   std::optional<ErrorKind> error;  // nullopt: success
   GiveUpReason reason = GiveUpReason::kNone;

@@ -40,7 +40,8 @@ RequestRun::RequestRun(ThreadParts parts, const GatewayRequest& request, ClientS
       request_(request),
       sink_(sink),
       clock_(parts.runtime.clock()),
-      check_(request.body, request.model, parts.runtime.metrics(), parts.runtime.validators()) {}
+      model_label_(parts.runtime.metric_model(request.model)),
+      check_(request.body, model_label_, parts.runtime.metrics(), parts.runtime.validators()) {}
 
 RequestRun::~RequestRun() {
   // Only if the coroutine was destroyed mid-way (a forced shutdown): keep the counts balanced.
@@ -102,7 +103,7 @@ RequestRun::FallbackMove RequestRun::retry_on_fallback(ErrorKind cause) {
   if (!acquire_retry_slot(segment_->alias)) {
     return FallbackMove::kNoBudget;
   }
-  parts_.observer.on_retry(request_.model, cause);
+  parts_.observer.on_retry(model_label_, cause);
   return FallbackMove::kMoved;
 }
 
@@ -268,7 +269,7 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::after_invalid(AnswerCheck::V
     co_await answer_invalid(deployment);
     co_return AnswerStep::kDone;
   }
-  parts_.observer.on_retry(request_.model, ErrorKind::kInvalidToolCall);
+  parts_.observer.on_retry(model_label_, ErrorKind::kInvalidToolCall);
   co_return AnswerStep::kResend;
 }
 
@@ -354,6 +355,7 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
   total_timeout_ = alias.policy.retry.total_timeout;
   record_.request_id = request_.request_id;
   record_.model = request_.model;
+  record_.model_label = model_label_;
   record_.stream = request_.stream;
   parts_.observer.request_started();
   pending_.assign(alias.fallbacks.begin(), alias.fallbacks.end());
@@ -526,7 +528,7 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
       co_await give_up(GiveUpReason::kBudgetExhausted);
       co_return;
     }
-    parts_.observer.on_retry(request_.model, kind);
+    parts_.observer.on_retry(model_label_, kind);
     if (decision.delay > Duration::zero()) {
       if (!co_await wait(decision.delay)) {
         release_retry_slot();

@@ -155,6 +155,7 @@ class RequestRun {
   Duration pending_backoff_{};               // the wait before the next attempt (for its log line)
   std::optional<int64_t> estimated_tokens_;  // computed on first use (key pools only)
   std::optional<size_t> key_;                // the pool key of the running attempt
+  const std::string model_label_;            // request_.model as metrics label it (model_labels.h)
   AnswerCheck check_;
   bool started_ = false;
   bool finished_ = false;

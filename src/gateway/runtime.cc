@@ -227,6 +227,13 @@ const Alias* Runtime::find(std::string_view alias) const {
   return nullptr;
 }
 
+std::string Runtime::metric_model(std::string_view model) {
+  if (find(model) != nullptr) {
+    return std::string(model);
+  }
+  return model_labels_.label(model);
+}
+
 const Alias* Runtime::resolve(std::string_view model, bool* passthrough) const {
   const Alias* alias = find(model);
   const bool use_passthrough = alias == nullptr && passthrough_ != nullptr;

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "gateway/gateway_metrics.h"
+#include "gateway/model_labels.h"
 #include "gateway/provider_keys.h"
 #include "llm/validator_cache.h"
 #include "providers/provider.h"
@@ -108,6 +109,9 @@ class Runtime {
   // iff the passthrough alias was used.
   const Alias* resolve(std::string_view model, bool* passthrough = nullptr) const;
   const Alias* find(std::string_view alias) const;
+  // The `model` label metrics use for a request for `model`: a configured alias as is, a
+  // passthrough name only while fewer than 100 have been seen, else "other" (model_labels.h).
+  std::string metric_model(std::string_view model);
 
   const std::vector<std::unique_ptr<Alias>>& aliases() const { return aliases_; }
   const std::vector<std::unique_ptr<Deployment>>& deployments() const { return deployments_; }
@@ -146,6 +150,7 @@ class Runtime {
   std::unique_ptr<IdempotencyStore> idempotency_;
   llm::ValidatorCache validators_;
   upstream::MemoryBudget memory_budget_;
+  ModelLabels model_labels_;
   std::vector<std::unique_ptr<Deployment>> deployments_;
   std::vector<std::unique_ptr<Alias>> aliases_;
   const Alias* passthrough_ = nullptr;

@@ -1,5 +1,7 @@
 #include "server/gateway_routes.h"
 
+#include <fmt/format.h>
+
 #include <boost/beast/http/field.hpp>
 
 #include "gateway/idempotent_run.h"
@@ -51,6 +53,8 @@ enum class Route {
   kModels,
   kModel,
   kHealth,
+  kLiveness,
+  kReadiness,
   kDeployments,
   kMetrics,
   kNone
@@ -74,6 +78,12 @@ Route route_of(std::string_view path) {
   }
   if (path == "/health") {
     return Route::kHealth;
+  }
+  if (path == "/health/liveness") {
+    return Route::kLiveness;
+  }
+  if (path == "/health/readiness") {
+    return Route::kReadiness;
   }
   if (path == "/health/deployments") {
     return Route::kDeployments;
@@ -179,9 +189,17 @@ class GatewayRoutes {
       response.set(http::field::allow, http::to_string(wanted));
       return response;
     }
+    if (route == Route::kDeployments || route == Route::kMetrics) {
+      if (std::optional<HttpResponse> refused = admin_refusal(request)) {
+        return refused;
+      }
+    }
     switch (route) {
       case Route::kHealth:
+      case Route::kLiveness:
         return text_response(http::status::ok, R"({"status":"ok"})", "application/json");
+      case Route::kReadiness:
+        return readiness();
       case Route::kDeployments:
         return text_response(http::status::ok,
                              deployments_json(gateway_.runtime(), gateway_.runtime().clock().now()),
@@ -191,6 +209,49 @@ class GatewayRoutes {
       default:
         return std::nullopt;
     }
+  }
+
+  // The admin endpoints show key fingerprints, limits and use: with server.admin_keys only those
+  // open them; without, any client key does (and nothing is asked when there are none).
+  std::optional<HttpResponse> admin_refusal(const HttpRequest& request) const {
+    const config::ServerConfig& server = gateway_.runtime().server();
+    const std::vector<std::string>& keys =
+        server.admin_keys.empty() ? server.api_keys : server.admin_keys;
+    const std::string_view authorization = request[http::field::authorization];
+    if (authorized(authorization, keys)) {
+      return std::nullopt;
+    }
+    return error_response(
+        http::status::unauthorized,
+        {authorization.empty()
+             ? std::string(server.admin_keys.empty()
+                               ? "This endpoint needs one of the gateway's API keys: send "
+                                 "Authorization: Bearer <key>."
+                               : "This endpoint needs one of the gateway's admin keys "
+                                 "(server.admin_keys): send Authorization: Bearer <key>.")
+             : std::string("Incorrect API key provided for an admin endpoint."),
+         "invalid_request_error", std::nullopt, "invalid_api_key"});
+  }
+
+  // Ready when the configuration is loaded (it is, or this would not run) and at least one
+  // deployment's breaker lets calls through: a load balancer then sends traffic elsewhere while
+  // every upstream of this instance is open-circuited.
+  HttpResponse readiness() const {
+    gateway::Runtime& runtime = gateway_.runtime();
+    const TimePoint now = runtime.clock().now();
+    size_t available = 0;
+    for (const auto& deployment : runtime.deployments()) {
+      if (deployment->breaker.state(now) != BreakerState::kOpen) {
+        ++available;
+      }
+    }
+    const size_t total = runtime.deployments().size();
+    const bool ready = available > 0;
+    std::string body = fmt::format(
+        R"({{"status":"{}","deployments":{},"available":{}{}}})", ready ? "ready" : "not_ready",
+        total, available, ready ? "" : R"(,"reason":"every deployment's circuit breaker is open")");
+    return text_response(ready ? http::status::ok : http::status::service_unavailable,
+                         std::move(body), "application/json");
   }
 
   // Authenticates and validates an API request into `call`; returns the answer instead when

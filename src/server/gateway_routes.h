@@ -6,15 +6,19 @@
 //                                                         not, on any deployment
 //                                                         (messages_endpoint.h)
 //   GET  /v1/models, GET /v1/models/{id}                  the served aliases
-//   GET  /health                                          liveness: {"status":"ok"}
-//   GET  /health/deployments                              breakers and live stats
-//   GET  /metrics                                         Prometheus text
+//   GET  /health, /health/liveness                        the process serves: {"status":"ok"}
+//   GET  /health/readiness                                200 when at least one deployment's
+//                                                         breaker lets calls through, else 503
+//   GET  /health/deployments                              breakers and live stats   (admin)
+//   GET  /metrics                                         Prometheus text           (admin)
 //
 // The /v1 routes require `Authorization: Bearer <key>` (on /v1/messages, also `x-api-key:
 // <key>`, as the Anthropic SDK sends it) with one of server.api_keys when that list is
-// non-empty (401 otherwise); health and metrics stay open for probes and scrapers.
+// non-empty (401 otherwise). The admin routes show key fingerprints, limits and use: with
+// server.admin_keys they need one of those, without it one of server.api_keys (open only when
+// neither is set). /health, liveness and readiness stay open for load balancers.
 // Unknown paths get 404 and known paths with another method 405 (with Allow), both
-// OpenAI-shaped. Every /v1 response carries x-request-id: the client's own if it sent a usable
+// OpenAI-shaped (Anthropic-shaped under /v1/messages). Every /v1 response carries x-request-id: the client's own if it sent a usable
 // one, else a generated "req_..." id. A POST with an Idempotency-Key header runs at most once
 // per key (gateway/idempotent_run.h); a malformed key is a 400.
 #pragma once

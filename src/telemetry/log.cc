@@ -1,12 +1,11 @@
 #include "telemetry/log.h"
 
-#include <unistd.h>
-
 #include <spdlog/async_logger.h>
 #include <spdlog/details/thread_pool.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/json/serialize.hpp>
@@ -70,8 +69,17 @@ std::string_view utf8_prefix(std::string_view s, size_t limit) {
   return s.substr(0, end);
 }
 
+// A key's fingerprint (core/key_fingerprint.h: first 4, "...", last 4) is what logs are meant to
+// carry in place of a key; it starts like one ("sk-o...aaaa") but cannot be used as one.
+bool is_key_fingerprint(std::string_view value) {
+  return value.size() == 11 && value.substr(4, 3) == "...";
+}
+
 bool looks_like_credential(std::string_view value) {
-  return value.starts_with("sk-") || value.starts_with("Bearer ") || value.starts_with("bearer ");
+  if (value.starts_with("Bearer ") || value.starts_with("bearer ")) {
+    return true;
+  }
+  return value.starts_with("sk-") && !is_key_fingerprint(value);
 }
 
 // Boost.JSON escapes strings correctly but prints doubles as "1.25E1"; log readers and humans

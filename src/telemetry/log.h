@@ -12,7 +12,9 @@
 //     content: a name equal to, or ending in "_" and, one of key, authorization, password,
 //     secret, token, content, message, messages, prompt, input, body, text ("api_key",
 //     "error_message" are redacted; "key_id", "prompt_tokens" are not);
-//   - replaces a string value that looks like a credential ("sk-...", "Bearer ...") likewise;
+//   - replaces a string value that looks like a credential ("sk-...", "Bearer ...") likewise,
+//     except a key fingerprint ("sk-o...aaaa", core/key_fingerprint.h), which is what logs
+//     carry instead of a key (the attempt lines' key_id);
 //   - truncates string values to kMaxLogStringBytes, on a UTF-8 boundary;
 //   - drops a field whose name is not snake_case ([a-z0-9_]+) or is "ts", "level" or "event".
 // Tests capture lines with LogCapture; production writes to stderr or stdout, synchronously, in

@@ -284,7 +284,8 @@ describe('keys and idempotency', () => {
   test('a key at its provider limit is rotated out; every request succeeds', async () => {
     // The mock refuses key A past 2 requests a minute; the gateway does not know that limit.
     const keyState = async () => {
-      const health = await (await fetch(`${gateway.url}/health/deployments`)).json();
+      const health = await (await fetch(`${gateway.url}/health/deployments`,
+                                         { headers: { authorization: `Bearer ${CLIENT_KEY}` } })).json();
       const keys = health.deployments.find((d) => d.name === 'openai-mock/gpt-4o-mini').keys;
       return keys.find((k) => k.key === KEY_A);
     };

@@ -140,7 +140,8 @@ beforeEach(async () => {
 
 // The gateway's counters as {"name{sorted labels}": value}.
 async function scrape() {
-  const response = await fetch(`${gateway.url}/metrics`);
+  const response = await fetch(`${gateway.url}/metrics`,
+                               { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
   assert.equal(response.status, 200);
   const counters = new Map();
   for (const line of (await response.text()).split('\n')) {

@@ -115,7 +115,19 @@ class GatewayHarness {
     LoopbackClient c = client();
     return c.post(target, std::move(body));
   }
-  LoopbackClient::Reply get(std::string_view target) { return client().get(target); }
+  // A GET; on the admin endpoints with the configured admin (else client) key, as an operator's
+  // scraper sends it.
+  LoopbackClient::Reply get(std::string_view target) {
+    LoopbackClient c = client();
+    LoopbackClient::Request request = c.make_request(http::verb::get, target);
+    const config::ServerConfig& server = runtime().server();
+    const std::vector<std::string>& keys =
+        server.admin_keys.empty() ? server.api_keys : server.admin_keys;
+    if (!keys.empty() && (target == "/metrics" || target == "/health/deployments")) {
+      request.set(http::field::authorization, "Bearer " + keys.front());
+    }
+    return c.request(std::move(request));
+  }
 
   // The deployment's live stats, by name.
   DeploymentSnapshot stats(std::string_view deployment) {

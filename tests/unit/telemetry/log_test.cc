@@ -94,6 +94,19 @@ TEST_F(LogTest, SecretAndContentFieldsAreRedacted) {
   EXPECT_EQ(f.at("peer").as_string(), "[redacted]");
 }
 
+TEST_F(LogTest, KeyFingerprintsAreKeptButKeysThatLookLikeThemAreNot) {
+  const LogFields fields = LogFields()
+                               .str("key_id", "sk-o...aaaa")  // core/key_fingerprint.h
+                               .str("other", "sk-proj-abcdefghijklmnop")
+                               .str("dots", "sk-o...aaaa-but-longer")
+                               .str("bearer", "Bearer sk-o...aaaa");
+  const boost::json::object& f = fields.fields();
+  EXPECT_EQ(f.at("key_id").as_string(), "sk-o...aaaa");
+  EXPECT_EQ(f.at("other").as_string(), "[redacted]");
+  EXPECT_EQ(f.at("dots").as_string(), "[redacted]");
+  EXPECT_EQ(f.at("bearer").as_string(), "[redacted]");
+}
+
 TEST_F(LogTest, InvalidAndReservedNamesAreDropped) {
   const LogFields fields = LogFields()
                                .str("Trace-Id", "x")
