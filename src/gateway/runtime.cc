@@ -112,6 +112,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     route.sticky_seed = stable_hash64(model.alias);
     route.latency_tolerance = kLatencyTolerance;
     std::vector<Deployment*> deployments;
+    UnavailableAlias keyless{model.alias, {}, {}};
     bool canary_kept = false;
     for (size_t i = 0; i < model.deployments.size(); ++i) {
       const config::DeploymentConfig& dc = model.deployments[i];
@@ -123,8 +124,16 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
         continue;
       }
       if (pc->keys_unavailable) {
-        result.warnings.push_back(where + ": every api_keys entry of provider '" + pc->name +
-                                  "' is unset; deployment skipped");
+        // The loader has warned, per key and per provider; say it once more only if the whole
+        // alias goes (below).
+        if (!contains(keyless.providers, pc->name)) {
+          keyless.providers.push_back(pc->name);
+        }
+        for (const std::string& variable : pc->unset_key_variables) {
+          if (!contains(keyless.variables, variable)) {
+            keyless.variables.push_back(variable);
+          }
+        }
         continue;
       }
       const std::optional<upstream::Endpoint> endpoint = upstream::parse_endpoint(pc->base_url);
@@ -165,6 +174,10 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
     if (canary_kept) {
       route.canary_percent = model.routing.canary.percent;
+    }
+    if (deployments.empty() && !keyless.providers.empty()) {
+      rt->unavailable_.push_back(std::move(keyless));
+      continue;  // the loader warned that every deployment's provider has no key
     }
     if (deployments.empty()) {
       result.warnings.push_back("models." + model.alias +
@@ -208,7 +221,25 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
   }
   if (rt->aliases_.empty() && result.errors.empty()) {
-    result.errors.push_back("no model alias can be served (see the warnings above)");
+    std::vector<std::string> variables;
+    for (const UnavailableAlias& alias : rt->unavailable_) {
+      for (const std::string& variable : alias.variables) {
+        if (!contains(variables, variable)) {
+          variables.push_back(variable);
+        }
+      }
+    }
+    std::string error = "no model alias can be served";
+    if (!variables.empty()) {
+      error += ": no provider has an API key; set ";
+      for (size_t i = 0; i < variables.size(); ++i) {
+        error += (i == 0 ? "" : i + 1 == variables.size() ? " or " : ", ") + variables[i];
+      }
+      error += " (see the warnings above)";
+    } else {
+      error += " (see the warnings above)";
+    }
+    result.errors.push_back(std::move(error));
   }
   if (result.errors.empty()) {
     result.runtime = std::move(rt);
@@ -220,6 +251,15 @@ const Alias* Runtime::find(std::string_view alias) const {
   for (const auto& a : aliases_) {
     if (a->name == alias) {
       return a.get();
+    }
+  }
+  return nullptr;
+}
+
+const UnavailableAlias* Runtime::unavailable(std::string_view model) const {
+  for (const UnavailableAlias& alias : unavailable_) {
+    if (alias.name == model) {
+      return &alias;
     }
   }
   return nullptr;
