@@ -3,8 +3,10 @@
 // very steps serve runs before it binds (load, then gateway::Runtime::build), so it fails
 // exactly when serve would refuse to start, and warns about whatever serve would start without.
 //
-// Output, on stderr: every error and warning, in file order (line, then column; those without a
-// line first), each on one line with control characters escaped; then a summary with both counts,
+// Output, on stderr: every error and warning of the file, in file order (line, then column; at
+// one place the error first), each on one line with control characters escaped; then the
+// runtime build's warnings and errors (no line: they follow from the whole file); then a
+// summary with both counts,
 // "FILE: 2 errors, 1 warning", or on stdout "FILE: ok (1 provider, 2 models), 1 warning".
 // Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage problem (no file, extra
 // arguments, no such file, a directory, unreadable): one line saying what to do.
@@ -80,32 +82,36 @@ int run_check_config(const std::string& file) {
               << "; check the path and its permissions\n";
     return 2;
   }
-  std::vector<config::Diagnostic> errors = std::move(result.errors);
-  std::vector<config::Diagnostic> warnings = std::move(result.warnings);
+  const std::vector<config::Diagnostic> errors = std::move(result.errors);
+  const std::vector<config::Diagnostic> warnings = std::move(result.warnings);
+  print_in_file_order(errors, warnings);
+  size_t error_count = errors.size();
+  size_t warning_count = warnings.size();
   if (result.ok()) {
     // What serve does next, short of binding: the runtime drops what it cannot serve and
-    // refuses to start with nothing left. Its messages have no line; they sort first.
+    // refuses to start with nothing left. Its verdicts follow from the whole file (they have
+    // no line), so they come after the file's own diagnostics, as they do in serve.
     SteadyClock clock;
     const gateway::BuildResult built = gateway::Runtime::build(*result.config, {}, clock);
-    for (const std::string& message : built.errors) {
-      errors.push_back(config::Diagnostic{file, 0, 0, "", message});
-    }
     for (const std::string& message : built.warnings) {
-      warnings.push_back(config::Diagnostic{file, 0, 0, "", message});
+      std::cerr << config::Diagnostic{file, 0, 0, "", message}.to_warning_string() << "\n";
     }
+    for (const std::string& message : built.errors) {
+      std::cerr << config::Diagnostic{file, 0, 0, "", message}.to_string() << "\n";
+    }
+    error_count += built.errors.size();
+    warning_count += built.warnings.size();
   }
-  print_in_file_order(errors, warnings);
-  const std::string counts =
-      count(errors.size(), "error") + ", " + count(warnings.size(), "warning");
-  if (!errors.empty()) {
+  const std::string counts = count(error_count, "error") + ", " + count(warning_count, "warning");
+  if (error_count > 0) {
     std::cerr << config::printable(file) << ": " << counts << "\n";
     return 1;
   }
   const config::Config& config = *result.config;
   std::cout << config::printable(file) << ": ok (" << count(config.providers.size(), "provider")
             << ", " << count(config.models.size(), "model") << ")";
-  if (!warnings.empty()) {
-    std::cout << ", " << count(warnings.size(), "warning");
+  if (warning_count > 0) {
+    std::cout << ", " << count(warning_count, "warning");
   }
   std::cout << "\n";
   return 0;
