@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
+#include <unordered_map>
 
 #include "providers/anthropic_provider.h"
 #include "providers/openai_provider.h"
@@ -103,6 +105,13 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
   const providers::Provider* anthropic =
       rt->providers_.emplace_back(std::make_unique<providers::AnthropicProvider>()).get();
 
+  // Indexed lookups: a configuration may hold tens of thousands of providers and models, and
+  // linear searches per deployment made the build quadratic.
+  std::unordered_map<std::string_view, const config::ProviderConfig*> provider_by_name;
+  for (const config::ProviderConfig& p : config.providers) {
+    provider_by_name.emplace(p.name, &p);
+  }
+  std::unordered_map<std::string, Deployment*> deployment_by_name;
   for (const config::ModelConfig& model : config.models) {
     const bool passthrough = model.alias == rt->options_.passthrough_alias;
     RoutePolicy route;
@@ -116,7 +125,8 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     bool canary_kept = false;
     for (size_t i = 0; i < model.deployments.size(); ++i) {
       const config::DeploymentConfig& dc = model.deployments[i];
-      const config::ProviderConfig* pc = config.find_provider(dc.provider);
+      const auto found = provider_by_name.find(dc.provider);
+      const config::ProviderConfig* pc = found == provider_by_name.end() ? nullptr : found->second;
       const std::string where = "models." + model.alias + ".deployments[" + std::to_string(i) +
                                 "] (" + dc.provider + "/" + dc.model + ")";
       if (pc == nullptr) {
@@ -143,12 +153,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
       }
       const std::string upstream_model = passthrough ? std::string() : dc.model;
       const std::string name = pc->name + "/" + (passthrough ? "*" : dc.model);
-      Deployment* deployment = nullptr;
-      for (auto& existing : rt->deployments_) {
-        if (existing->name == name) {
-          deployment = existing.get();
-        }
-      }
+      Deployment*& deployment = deployment_by_name[name];
       if (deployment == nullptr) {
         DeploymentStatsOptions stats_options;
         stats_options.ewma_alpha = model.routing.ewma_alpha;
@@ -190,12 +195,17 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
     auto alias = std::make_unique<Alias>(model, std::move(route));
     alias->deployments = std::move(deployments);
+    rt->alias_index_.emplace(alias->name, alias.get());
     rt->aliases_.push_back(std::move(alias));
+  }
+  std::unordered_map<std::string_view, const config::ModelConfig*> model_by_alias;
+  for (const config::ModelConfig& model : config.models) {
+    model_by_alias.emplace(model.alias, &model);
   }
 
   // Fallbacks may name aliases defined later in the file, so they resolve once all exist.
   for (auto& alias : rt->aliases_) {
-    const config::ModelConfig* model = config.find_model(alias->name);
+    const config::ModelConfig* model = model_by_alias.at(alias->name);
     for (const std::string& name : model->fallbacks) {
       if (const Alias* target = rt->find(name)) {
         alias->fallbacks.push_back(target);
@@ -248,12 +258,8 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
 }
 
 const Alias* Runtime::find(std::string_view alias) const {
-  for (const auto& a : aliases_) {
-    if (a->name == alias) {
-      return a.get();
-    }
-  }
-  return nullptr;
+  const auto it = alias_index_.find(alias);
+  return it == alias_index_.end() ? nullptr : it->second;
 }
 
 const UnavailableAlias* Runtime::unavailable(std::string_view model) const {
@@ -278,14 +284,14 @@ ProviderKeys* Runtime::keys_for(const config::ProviderConfig& provider) {
   if (provider.api_keys.empty()) {
     return nullptr;
   }
-  for (const auto& keys : keys_) {
-    if (keys->provider() == provider.name) {
-      return keys.get();
-    }
+  ProviderKeys*& keys = keys_index_[provider.name];
+  if (keys == nullptr) {
+    keys = keys_
+               .emplace_back(
+                   std::make_unique<ProviderKeys>(provider.name, provider.api_keys, metrics_))
+               .get();
   }
-  return keys_
-      .emplace_back(std::make_unique<ProviderKeys>(provider.name, provider.api_keys, metrics_))
-      .get();
+  return keys;
 }
 
 void Runtime::refresh_gauges() {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -157,11 +158,13 @@ class Runtime {
   MetricsRegistry registry_;
   GatewayMetrics metrics_;
   std::vector<std::unique_ptr<providers::Provider>> providers_;
-  std::vector<std::unique_ptr<ProviderKeys>> keys_;  // one per provider with api_keys
+  std::vector<std::unique_ptr<ProviderKeys>> keys_;            // one per provider with api_keys
+  std::unordered_map<std::string, ProviderKeys*> keys_index_;  // by provider name
   std::unique_ptr<IdempotencyStore> idempotency_;
   llm::ValidatorCache validators_;
   std::vector<std::unique_ptr<Deployment>> deployments_;
   std::vector<std::unique_ptr<Alias>> aliases_;
+  std::unordered_map<std::string_view, const Alias*> alias_index_;  // keys view Alias::name
   std::vector<UnavailableAlias> unavailable_;
   SeenModels seen_models_;
   const Alias* passthrough_ = nullptr;

@@ -161,7 +161,7 @@ expect_output "forged line" "$out" "'x\\nsheepdog.yaml:1:1: ok'"
 #     error with its line, quickly.
 out="$work/zero.txt"
 expect_exit 1 "endless file" "$out" -- timeout 20 "$sheepdog" check-config /dev/zero
-expect_output "endless file" "$out" "/dev/zero: the file is larger than 8 MiB"
+expect_output "endless file" "$out" "/dev/zero: the file is larger than 4 MiB"
 binary="$work/binary.yaml"
 printf 'providers:\n  op\xffenai: {kind: openai}\n' >"$binary"
 out="$work/binary.txt"

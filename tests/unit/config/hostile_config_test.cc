@@ -185,7 +185,7 @@ TEST(HostileConfigTest, OversizedTextIsRefusedBeforeParsing) {
   const std::string text(kMaxConfigFileBytes + 1, '#');
   const LoadResult result = load_with(text);
   ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_NE(result.errors[0].message.find("larger than 8 MiB"), std::string::npos);
+  EXPECT_NE(result.errors[0].message.find("larger than 4 MiB"), std::string::npos);
 }
 
 TEST(HostileConfigTest, FilesAreReadWithABound) {
@@ -195,7 +195,7 @@ TEST(HostileConfigTest, FilesAreReadWithABound) {
   EXPECT_NE(zero.error.find("larger than"), std::string::npos) << zero.error;
   const LoadResult devzero = load_config_file("/dev/zero");
   ASSERT_EQ(devzero.errors.size(), 1u);
-  EXPECT_NE(devzero.errors[0].message.find("larger than 8 MiB"), std::string::npos);
+  EXPECT_NE(devzero.errors[0].message.find("larger than 4 MiB"), std::string::npos);
 
   const std::filesystem::path path =
       std::filesystem::temp_directory_path() / "sheepdog_hostile_config_test.yaml";
@@ -207,6 +207,21 @@ TEST(HostileConfigTest, FilesAreReadWithABound) {
   EXPECT_FALSE(read_config_text(path, 9).text.has_value());
   std::filesystem::remove(path);
   EXPECT_NE(read_config_text(path).error.find("cannot open the file"), std::string::npos);
+}
+
+TEST(HostileConfigTest, ALongFallbackChainDoesNotOverflowTheStack) {
+  // m0 -> m1 -> ... -> m29999, and a cycle back to m0 at the end: the cycle check walked this
+  // recursively and crashed (SIGSEGV) past about 24,000 models.
+  constexpr int kModels = 30000;
+  std::string text =
+      "providers:\n  p: {kind: openai, base_url: \"http://127.0.0.1:1/v1\"}\nmodels:\n";
+  for (int i = 0; i < kModels; ++i) {
+    text += "  m" + std::to_string(i) + ": {deployments: [{provider: p, model: x}], fallbacks: [m" +
+            std::to_string((i + 1) % kModels) + "]}\n";
+  }
+  const LoadResult result = load_with(text);
+  ASSERT_EQ(result.errors.size(), 1u) << ::testing::PrintToString(printed(result.errors));
+  EXPECT_NE(result.errors[0].message.find("fallback cycle: m0 -> m1 -> m2"), std::string::npos);
 }
 
 // --- item 4: warnings are kept when there are errors ---
@@ -232,7 +247,8 @@ TEST(HostileConfigTest, ImplausibleBareNumberDurationsWarn) {
             (std::vector<std::string>{
                 "t.yaml:3:3: warning: providers.backup: not used by any model deployment",
                 "t.yaml:8:27: warning: policies.default.backoff.base_delay: 500 is read as 500 "
-                "seconds (about 8 minutes); write 500ms if you meant milliseconds, or 500s to say seconds "
+                "seconds (about 8 minutes); write 500ms if you meant milliseconds, or 500s to say "
+                "seconds "
                 "and silence this warning"}));
   // A timeout over an hour, a breaker window over an hour.
   const LoadResult timeouts =
