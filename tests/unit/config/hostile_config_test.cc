@@ -159,6 +159,13 @@ TEST(HostileConfigTest, HugeNumbersNaNInfAndNegativeDurationsAreErrors) {
                 5, "models.m.deployments[0].weight", "out of range");
 }
 
+TEST(HostileConfigTest, AnAbsurdBodyLimitIsAnError) {
+  expect_single("server: {max_body_bytes: 1000GiB}\n" + std::string(kProviders) + kValidTail, 1,
+                "server.max_body_bytes", "expected at most 1GiB");
+  EXPECT_TRUE(
+      load_with("server: {max_body_bytes: 1GiB}\n" + std::string(kProviders) + kValidTail).ok());
+}
+
 TEST(HostileConfigTest, DuplicateKeysAreErrors) {
   expect_single(
       "providers:\n  openai: {kind: openai, kind: anthropic, base_url: \"https://a.example/v1\"}\n"
