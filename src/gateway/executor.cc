@@ -55,6 +55,9 @@ asio::awaitable<void> send_not_served(const Runtime& runtime, const GatewayReque
   std::string body;
   if (const UnavailableAlias* missing = runtime.unavailable(request.model)) {
     head.status = 503;
+    // The official SDKs retry a 503 unless told not to; until the variable is set, no retry
+    // can succeed.
+    head.add("x-should-retry", "false");
     body = openai_error_body(unavailable_message(*missing), "server_error", "provider_key_missing");
   } else {
     head.status = 404;

@@ -39,6 +39,7 @@ TEST_F(UnsetKeysTest, AModelWithEveryKeyUnsetAnswers503NamingTheVariable) {
   EXPECT_NE(message.find("OPENAI_API_KEY"), std::string::npos) << message;
   EXPECT_NE(message.find("'gpt-4o'"), std::string::npos) << message;
   EXPECT_EQ(header(reply.response, "x-sheepdog-attempts"), "0");
+  EXPECT_EQ(header(reply.response, "x-should-retry"), "false");  // the SDKs would retry a 503
   // A model that is not configured at all is still a 404; the served one is served.
   EXPECT_EQ(gw_.post("/v1/chat/completions", chat("gpt-5")).status(), 404);
   EXPECT_EQ(gw_.post("/v1/chat/completions", chat("served")).status(), 200);
@@ -58,6 +59,7 @@ TEST_F(UnsetKeysTest, AnthropicClientsGetTheSame503InTheirShape) {
   EXPECT_EQ(body.at("type"), "error");
   const json::object& error = body.at("error").as_object();
   EXPECT_TRUE(error.contains("type"));
+  EXPECT_EQ(header(reply.response, "x-should-retry"), "false");
   EXPECT_NE(std::string(error.at("message").as_string()).find("OPENAI_API_KEY"), std::string::npos)
       << reply.body();
 }
