@@ -1,9 +1,13 @@
 // `sheepdog serve`: the gateway as a process. Three ways to configure it:
 //
 //   sheepdog serve --config sheepdog.yaml          a configuration file (see check-config)
-//   sheepdog serve --upstream URL [--upstream URL] [--api-key K] [--port P]
+//   sheepdog serve --upstream URL [--api-key K] [--upstream URL [--api-key K]] [--port P]
 //                                                  quick start: every model name passed through
-//                                                  to the upstreams, in order (later = failover)
+//                                                  to the upstreams, in order (later = failover);
+//                                                  an --api-key belongs to the --upstream before
+//                                                  it; the client's own key goes to the first
+//                                                  upstream only (--forward-client-key: to all
+//                                                  without a key of their own)
 //   sheepdog serve --demo                          two local fault-injecting mock upstreams and a
 //                                                  demo config; with OPENAI_API_KEY set, the same
 //                                                  aliases on api.openai.com instead
@@ -39,7 +43,10 @@ namespace {
 struct ServeArgs {
   std::string config_file;
   std::vector<std::string> upstreams;
-  std::string api_key;
+  std::vector<std::string> api_keys;       // every --api-key, in command-line order
+  std::vector<std::string> upstream_keys;  // by upstream: the --api-key after it, or ""
+  std::string api_key;                     // an --api-key before the first --upstream
+  bool forward_client_key = false;
   bool demo = false;
   std::string host;
   int port = -1;     // -1: the configuration's
@@ -49,7 +56,7 @@ struct ServeArgs {
 
 [[noreturn]] void fail(int status, const std::string& message) {
   if (!message.empty()) {
-    fmt::print(stderr, "sheepdog serve: {}\n", message);
+    fmt::print(stderr, "sheepdog serve: {}\n", config::printable(message));
   }
   std::fflush(stderr);
   throw CLI::RuntimeError(status);
@@ -112,6 +119,54 @@ void print_demo_help(const std::string& base, bool real_openai) {
       base, base, base, base, base);
 }
 
+// Which credential each quick-start upstream gets, said once at start: where a client's key
+// goes should never be a surprise.
+void print_upstream_auth(const gateway::QuickStart& start, const std::vector<std::string>& urls) {
+  for (size_t i = 0; i < start.auth.size() && i < urls.size(); ++i) {
+    const char* how = "no Authorization header (--forward-client-key sends the client's key)";
+    if (start.auth[i] == gateway::UpstreamAuth::kOwnKey) {
+      how = "its --api-key (never the client's key)";
+    } else if (start.auth[i] == gateway::UpstreamAuth::kClientKey) {
+      how = "the client's own Authorization header";
+    }
+    fmt::print("sheepdog serve: upstream {} {}: {}\n", i + 1, config::printable(urls[i]), how);
+  }
+}
+
+// Pairs each --api-key with the --upstream given just before it (CLI11 keeps the order in which
+// options were parsed); one before the first --upstream is the key of every upstream that has
+// none of its own.
+void assign_upstream_keys(const CLI::App& command, const CLI::Option* upstream,
+                          const CLI::Option* api_key, ServeArgs& args) {
+  args.upstream_keys.assign(args.upstreams.size(), "");
+  size_t upstreams = 0;
+  size_t keys = 0;
+  for (const CLI::Option* option : command.parse_order()) {
+    if (option == upstream) {
+      ++upstreams;
+      continue;
+    }
+    if (option != api_key || keys >= args.api_keys.size()) {
+      continue;
+    }
+    const std::string& key = args.api_keys[keys++];
+    std::string& slot = upstreams == 0 ? args.api_key : args.upstream_keys[upstreams - 1];
+    if (!slot.empty()) {
+      fail(2, upstreams == 0 ? "two --api-key before the first --upstream; give one, or one "
+                               "after each --upstream it belongs to"
+                             : "two --api-key after --upstream '" + args.upstreams[upstreams - 1] +
+                                   "'; an --api-key belongs to the --upstream just before it");
+    }
+    slot = key;
+  }
+  if (keys > 0 && args.upstreams.empty()) {
+    fail(2, "--api-key is for the quick start: put it after the --upstream it belongs to");
+  }
+  if (args.forward_client_key && args.upstreams.empty()) {
+    fail(2, "--forward-client-key is for the quick start (--upstream URL ...)");
+  }
+}
+
 int run_serve(const ServeArgs& args) {
   const int modes =
       (args.demo ? 1 : 0) + (args.config_file.empty() ? 0 : 1) + (args.upstreams.empty() ? 0 : 1);
@@ -151,13 +206,16 @@ int run_serve(const ServeArgs& args) {
   } else if (!args.upstreams.empty()) {
     gateway::QuickStartOptions quick;
     quick.upstreams = args.upstreams;
+    quick.upstream_keys = args.upstream_keys;
     quick.api_key = args.api_key;
+    quick.forward_client_key = args.forward_client_key;
     quick.port = port;
     auto made = gateway::quick_start_config(quick);
     if (const std::string* error = std::get_if<std::string>(&made)) {
       fail(2, *error);
     }
     auto& start = std::get<gateway::QuickStart>(made);
+    print_upstream_auth(start, args.upstreams);
     config = std::move(start.config);
     runtime_options = std::move(start.runtime);
   } else {
@@ -184,11 +242,11 @@ int run_serve(const ServeArgs& args) {
   runtime_options.logger = logger.get();
   gateway::BuildResult built = gateway::Runtime::build(config, runtime_options, clock);
   for (const std::string& warning : built.warnings) {
-    fmt::print(stderr, "sheepdog serve: warning: {}\n", warning);
+    fmt::print(stderr, "sheepdog serve: warning: {}\n", config::printable(warning));
   }
   if (!built.runtime) {
     for (const std::string& error : built.errors) {
-      fmt::print(stderr, "sheepdog serve: {}\n", error);
+      fmt::print(stderr, "sheepdog serve: {}\n", config::printable(error));
     }
     fail(1, "the gateway was not started");
   }
@@ -249,11 +307,23 @@ void add_serve_command(CLI::App& app) {
                                          "Run the gateway (OpenAI-compatible API with retries, "
                                          "failover, circuit breakers and fallbacks)");
   command->add_option("--config", args->config_file, "The sheepdog.yaml to serve");
-  command->add_option("--upstream", args->upstreams,
-                      "Quick start: an OpenAI-compatible base URL; repeat for failover upstreams");
-  command->add_option("--api-key", args->api_key,
-                      "Quick start: the key sent to the upstreams (default: forward the "
-                      "client's own key)");
+  CLI::Option* upstream =
+      command
+          ->add_option("--upstream", args->upstreams,
+                       "Quick start: an OpenAI-compatible base URL; repeat for failover "
+                       "upstreams, tried in order")
+          ->allow_extra_args(false);
+  CLI::Option* api_key =
+      command
+          ->add_option("--api-key", args->api_keys,
+                       "Quick start: the key for the --upstream just before it (before the first "
+                       "--upstream: for every upstream without its own). An upstream with a key "
+                       "never receives the client's. Without one, the client's own key is "
+                       "forwarded to the first upstream only")
+          ->allow_extra_args(false);
+  command->add_flag("--forward-client-key", args->forward_client_key,
+                    "Quick start: forward the client's own key to every upstream without an "
+                    "--api-key, failover ones included (default: the first upstream only)");
   command->add_flag("--demo", args->demo,
                     "Serve a demo: two local fault-injecting mock upstreams (or api.openai.com "
                     "when OPENAI_API_KEY is set)");
@@ -264,7 +334,10 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   command->add_option("--log-level", args->log_level,
                       "trace, debug, info, warn, error or off (default info)");
-  command->callback([args] { run_serve(*args); });
+  command->callback([args, command, upstream, api_key] {
+    assign_upstream_keys(*command, upstream, api_key, *args);
+    run_serve(*args);
+  });
 }
 
 }  // namespace sheepdog::app

@@ -88,6 +88,9 @@ struct ProviderConfig {
   // True iff `api_keys` was given but every entry named an unset environment variable (each was
   // dropped with a warning). Such a provider cannot authenticate: routing should skip it.
   bool keys_unavailable = false;
+  // The unset environment variables whose keys were dropped, in file order, without repeats:
+  // what to set to make the provider usable (named in the 503 its models answer meanwhile).
+  std::vector<std::string> unset_key_variables;
   Duration connect_timeout = seconds(5);
   // Extra request headers, in file order.
   std::vector<std::pair<std::string, std::string>> headers;

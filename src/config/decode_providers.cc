@@ -25,6 +25,14 @@ bool is_token(std::string_view name) {
   });
 }
 
+// Visible characters only: what an API key is made of, and all a header value can safely hold.
+bool header_safe_key(std::string_view key) {
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    return u > 0x20 && u != 0x7F;
+  });
+}
+
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -97,10 +105,22 @@ void decode_api_keys(Decoder& d, const YAML::Node& list, const std::string& path
     if (!unset.empty()) {
       d.warning(key_node, key_path,
                 "environment variable '" + unset.front() + "' is not set; key dropped");
+      for (const std::string& name : unset) {
+        if (std::find(provider.unset_key_variables.begin(), provider.unset_key_variables.end(),
+                      name) == provider.unset_key_variables.end()) {
+          provider.unset_key_variables.push_back(name);
+        }
+      }
       ++dropped;
     } else if (text && text->empty()) {
       d.warning(key_node, key_path, "empty key; key dropped");
       ++dropped;
+    } else if (text && !header_safe_key(*text)) {
+      // It goes into an Authorization (or x-api-key) header; a line break there would split the
+      // request. Usually a trailing newline from `$(cat key.txt)`.
+      d.error(key_node, key_path,
+              "the key contains a space, line break or control character; expected the key "
+              "alone (a trailing newline from a file or variable?)");
     } else if (text) {
       key.key = *text;
       provider.api_keys.push_back(std::move(key));

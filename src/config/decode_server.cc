@@ -90,7 +90,13 @@ ServerConfig decode_server(Decoder& d, const YAML::Node& node) {
     server.threads = static_cast<int>(*v);
   }
   if (auto v = d.byte_size(at("max_body_bytes"), field("max_body_bytes"), 1)) {
-    server.max_body_bytes = *v;
+    // A request body is held in memory whole; past 1 GiB one client could take the process.
+    if (*v > uint64_t{1} << 30) {
+      d.error(at("max_body_bytes"), field("max_body_bytes"),
+              "out of range; expected at most 1GiB (a request body is held in memory whole)");
+    } else {
+      server.max_body_bytes = *v;
+    }
   }
   if (auto v = d.duration(at("header_timeout"), field("header_timeout"), false)) {
     server.header_timeout = *v;

@@ -19,7 +19,9 @@ struct Diagnostic {
   std::string path;     // "models.gpt-4o.routing.strategy"; may be empty
   std::string message;  // "what is wrong; expected ..."
 
-  // "FILE:LINE:COL: PATH: MESSAGE", dropping the parts that are absent.
+  // "FILE:LINE:COL: PATH: MESSAGE", dropping the parts that are absent. Always one line:
+  // every part goes through printable(), so a value quoted in the message cannot end the line
+  // or forge another diagnostic.
   std::string to_string() const;
   // The same with "warning: " after the location.
   std::string to_warning_string() const;
@@ -49,6 +51,17 @@ class Diagnostics {
   std::vector<Diagnostic> warnings_;
   std::set<std::string> seen_;
 };
+
+// `text` made safe to print on a terminal as part of one line: line breaks, tabs and other
+// control characters (C0, DEL, C1), bytes that are not UTF-8, and the invisible characters
+// that reorder or split a line (bidirectional overrides and isolates, U+2028/2029, the
+// zero-width ones) are written as escapes: "\n", "\r", "\t", "\x1b" (a raw byte), "\u202e" (a
+// code point). Printable UTF-8 passes through unchanged, so non-English names stay readable.
+std::string printable(std::string_view text);
+
+// The offset of the first byte of `text` that does not belong to well-formed UTF-8 (overlong
+// forms, surrogates and code points past U+10FFFF count as ill-formed), or npos if none.
+size_t invalid_utf8_offset(std::string_view text);
 
 // Levenshtein distance (insert, delete, substitute each cost 1).
 size_t edit_distance(std::string_view a, std::string_view b);

@@ -34,6 +34,26 @@ EnvLookup process_env() {
 
 InterpolationResult interpolate_env(std::string_view text, const EnvLookup& env) {
   InterpolationResult result;
+  // LiteLLM reads a value that is exactly "os.environ/NAME" from the environment. Taken as a
+  // literal it would become an API key that is the text "os.environ/OPENAI_API_KEY", sent
+  // upstream and refused with a 401 far from its cause; read as the variable it means.
+  constexpr std::string_view kLiteLlmPrefix = "os.environ/";
+  if (text.starts_with(kLiteLlmPrefix)) {
+    const std::string name(text.substr(kLiteLlmPrefix.size()));
+    if (!valid_name(name)) {
+      result.error = "invalid variable name '" + name +
+                     "' in LiteLLM's 'os.environ/NAME'; expected letters, digits and '_', not "
+                     "starting with a digit";
+      return result;
+    }
+    result.litellm_name = name;
+    if (std::optional<std::string> value = env(name)) {
+      result.value = std::move(*value);
+    } else {
+      result.unset.push_back(name);
+    }
+    return result;
+  }
   size_t i = 0;
   while (i < text.size()) {
     if (text.compare(i, 3, "$${") == 0) {

@@ -5,6 +5,8 @@
 //   ${NAME}           the variable's value; an error if it is unset (set-but-empty is fine)
 //   ${NAME:-default}  the value if set and non-empty, else `default` (taken literally)
 //   $${               a literal "${"; any other '$' is literal too
+//   os.environ/NAME   the whole value: LiteLLM's spelling of ${NAME}, read the same way so a
+//                     migrated file keeps its keys out of the file (the decoder adds a note)
 // NAME is [A-Za-z_][A-Za-z0-9_]*.
 #pragma once
 
@@ -28,6 +30,8 @@ struct InterpolationResult {
   std::vector<std::string> unset;
   // Syntax problem ("unterminated '${'", "invalid variable name ..."); empty if none.
   std::string error;
+  // The variable's name iff the text was LiteLLM's whole-value form "os.environ/NAME".
+  std::string litellm_name;
 };
 
 InterpolationResult interpolate_env(std::string_view text, const EnvLookup& env);

@@ -4,14 +4,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "config/sections.h"
 #include "config/yaml_decoder.h"
+#include "config/yaml_text.h"
 
 namespace sheepdog::config {
 namespace {
@@ -106,8 +103,9 @@ LoadResult decode(const YAML::Node& root, Diagnostics& diags, const LoadOptions&
   }
   LoadResult result;
   result.errors = diags.take_errors();
+  result.warnings = diags.take_warnings();
   if (result.errors.empty()) {
-    config.warnings = diags.take_warnings();
+    config.warnings = result.warnings;
     result.config = std::move(config);
   }
   return result;
@@ -123,20 +121,21 @@ LoadResult single_error(const std::string& file, int line, int column, std::stri
 
 LoadResult load(std::string_view text, const std::string& name, const LoadOptions& options,
                 const std::filesystem::path& base_dir) {
-  std::optional<YAML::Node> root;
-  try {
-    root.emplace(YAML::Load(std::string(text)));
-  } catch (const YAML::ParserException& e) {
-    return single_error(name, e.mark.line, e.mark.column,
-                        "YAML syntax error: " + e.msg +
-                            "; expected valid YAML (check indentation, "
-                            "brackets and quotes around this point)");
-  } catch (const YAML::Exception& e) {
-    return single_error(name, e.mark.line, e.mark.column, "YAML error: " + e.msg);
-  }
   Diagnostics diags(name);
+  YAML::Node root;
+  if (text.size() > kMaxConfigFileBytes) {
+    return single_error(name, -1, -1,
+                        "the configuration is larger than " +
+                            std::to_string(kMaxConfigFileBytes / (1024 * 1024)) + " MiB");
+  }
+  if (!check_config_text(text, diags) || !parse_yaml_text(text, diags, root)) {
+    LoadResult result;
+    result.errors = diags.take_errors();
+    result.warnings = diags.take_warnings();
+    return result;
+  }
   try {
-    return decode(*root, diags, options, base_dir);
+    return decode(root, diags, options, base_dir);
   } catch (const std::exception& e) {
     // Decoding only reads nodes it has checked, so this is a bug; still, never let it escape.
     return single_error(name, -1, -1, std::string("internal error while decoding: ") + e.what());
@@ -147,14 +146,9 @@ LoadResult load(std::string_view text, const std::string& name, const LoadOption
 
 LoadResult load_config_file(const std::filesystem::path& path, const LoadOptions& options) {
   const std::string name = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return single_error(name, -1, -1, std::string("cannot open the file: ") + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    return single_error(name, -1, -1, "cannot read the file");
+  FileText file = read_config_text(path);
+  if (!file.text) {
+    return single_error(name, -1, -1, std::move(file.error));
   }
   std::filesystem::path base_dir = options.base_dir;
   if (base_dir.empty()) {
@@ -163,7 +157,7 @@ LoadResult load_config_file(const std::filesystem::path& path, const LoadOptions
       base_dir = ".";
     }
   }
-  return load(text.str(), name, options, base_dir);
+  return load(*file.text, name, options, base_dir);
 }
 
 LoadResult load_config_string(std::string_view text, std::string_view name,

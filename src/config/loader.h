@@ -30,6 +30,9 @@ struct LoadOptions {
 struct LoadResult {
   std::optional<Config> config;    // set iff errors is empty
   std::vector<Diagnostic> errors;  // in document order of discovery; all of them, not the first
+  // Every warning, in file order, whether or not loading succeeded (when it did, the same list
+  // as config->warnings), so a file with errors can still be shown with its warnings.
+  std::vector<Diagnostic> warnings;
 
   bool ok() const { return config.has_value(); }
 };

@@ -33,20 +33,31 @@ class CycleFinder {
  private:
   enum State { kNew, kOnStack, kDone };
 
-  // Depth-first; an edge to a model still on the stack closes a cycle. Config graphs are tiny,
-  // so recursion depth is no concern.
-  void visit(size_t node) {
-    state_[node] = kOnStack;
-    stack_.push_back(node);
-    for (const Edge& edge : edges_[node]) {
+  // Depth-first; an edge to a model still on the stack closes a cycle. Iterative, with an
+  // explicit stack: a file may chain tens of thousands of fallbacks (m0 -> m1 -> ...), and a
+  // recursive walk that deep overflowed the thread's stack.
+  void visit(size_t root) {
+    std::vector<size_t> next_edge;  // per entry of stack_: the next edge to follow
+    state_[root] = kOnStack;
+    stack_.push_back(root);
+    next_edge.push_back(0);
+    while (!stack_.empty()) {
+      const size_t node = stack_.back();
+      if (next_edge.back() == edges_[node].size()) {
+        state_[node] = kDone;
+        stack_.pop_back();
+        next_edge.pop_back();
+        continue;
+      }
+      const Edge& edge = edges_[node][next_edge.back()++];
       if (state_[edge.to] == kOnStack) {
         report(edge);
       } else if (state_[edge.to] == kNew) {
-        visit(edge.to);
+        state_[edge.to] = kOnStack;
+        stack_.push_back(edge.to);
+        next_edge.push_back(0);
       }
     }
-    stack_.pop_back();
-    state_[node] = kDone;
   }
 
   void report(const Edge& closing) {
@@ -60,9 +71,14 @@ class CycleFinder {
     if (!reported_.insert(canonical).second) {
       return;
     }
+    // A long loop is shown by its start: its whole text could be megabytes.
+    constexpr size_t kShown = 10;
     std::string text;
-    for (size_t index : cycle) {
-      text += models_[index].model.alias + " -> ";
+    for (size_t i = 0; i < cycle.size() && i < kShown; ++i) {
+      text += models_[cycle[i]].model.alias + " -> ";
+    }
+    if (cycle.size() > kShown) {
+      text += "... (" + std::to_string(cycle.size() - kShown) + " more) -> ";
     }
     text += models_[closing.to].model.alias;
     d_.error(closing.position, closing.path,
@@ -79,8 +95,17 @@ class CycleFinder {
   std::set<std::vector<size_t>> reported_;
 };
 
+// Past this many names, a message neither lists them nor looks for a near miss among them: a
+// file with 50,000 models would otherwise print megabyte lines, and each unknown name would cost
+// 50,000 edit distances.
+constexpr size_t kMaxNamesInMessage = 20;
+
 std::string unknown_name(std::string_view what, const std::string& name,
                          const std::vector<std::string>& known, std::string_view section) {
+  if (known.size() > kMaxNamesInMessage) {
+    return "unknown " + std::string(what) + " '" + name + "'; expected a name defined under " +
+           std::string(section) + " (there are " + std::to_string(known.size()) + ")";
+  }
   std::string message = "unknown " + std::string(what) + " '" + name + "'" +
                         did_you_mean(name, known) + "; expected ";
   if (known.empty()) {
@@ -96,9 +121,13 @@ void check_references(Decoder& d, const YAML::Node& providers_node,
                       const std::vector<ProviderConfig>& providers,
                       const std::vector<DecodedModel>& models,
                       const std::vector<DecodedPolicy>& policies) {
+  // Indexed lookups throughout: a hostile file may hold tens of thousands of each name, and
+  // linear searches per reference made loading quadratic (20,000 models: 10 s).
   std::vector<std::string> provider_names;
-  for (const ProviderConfig& provider : providers) {
-    provider_names.push_back(provider.name);
+  std::map<std::string, size_t, std::less<>> provider_index;
+  for (size_t i = 0; i < providers.size(); ++i) {
+    provider_names.push_back(providers[i].name);
+    provider_index.emplace(providers[i].name, i);
   }
   std::map<std::string, size_t, std::less<>> model_index;
   std::vector<std::string> aliases;
@@ -107,9 +136,11 @@ void check_references(Decoder& d, const YAML::Node& providers_node,
     aliases.push_back(models[i].model.alias);
   }
   std::vector<std::string> policy_names = {"default"};
+  std::set<std::string, std::less<>> policy_set = {"default"};
   for (const DecodedPolicy& policy : policies) {
     if (policy.name != "default") {
       policy_names.push_back(policy.name);
+      policy_set.insert(policy.name);
     }
   }
 
@@ -122,8 +153,8 @@ void check_references(Decoder& d, const YAML::Node& providers_node,
     bool any_usable = model.deployments.empty();
     for (size_t i = 0; i < model.deployments.size(); ++i) {
       const std::string& name = model.deployments[i].provider;
-      const auto provider = std::find(provider_names.begin(), provider_names.end(), name);
-      if (provider == provider_names.end()) {
+      const auto provider = provider_index.find(name);
+      if (provider == provider_index.end()) {
         d.error(decoded.provider_positions[i],
                 path + ".deployments[" + std::to_string(i) + "].provider",
                 unknown_name("provider", name, provider_names, "providers"));
@@ -131,7 +162,7 @@ void check_references(Decoder& d, const YAML::Node& providers_node,
         continue;
       }
       used_providers.insert(name);
-      any_usable |= !providers[provider - provider_names.begin()].keys_unavailable;
+      any_usable |= !providers[provider->second].keys_unavailable;
     }
     if (!any_usable) {
       d.warning(decoded.alias_position, path,
@@ -157,8 +188,7 @@ void check_references(Decoder& d, const YAML::Node& providers_node,
         edges[m].push_back({it->second, decoded.context_window_fallback_position, cwf_path});
       }
     }
-    if (std::find(policy_names.begin(), policy_names.end(), model.policy_name) ==
-        policy_names.end()) {
+    if (policy_set.count(model.policy_name) == 0) {
       d.error(decoded.policy_position, path + ".policy",
               unknown_name("policy", model.policy_name, policy_names, "policies"));
     }

@@ -1,6 +1,7 @@
 #include "config/yaml_decoder.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -25,6 +26,76 @@ std::string show(std::string_view value) {
     return "'" + std::string(value.substr(0, kMax)) + "...'";
   }
   return "'" + std::string(value) + "'";
+}
+
+// A bare number is seconds, but people coming from millisecond-based configs write
+// `base_delay: 500` meaning half a second. Above these values a bare number is more likely such a
+// slip than intended; with a unit ("500s") nothing is said. Keyed by the field's own name.
+struct BareLimit {
+  std::string_view key;
+  Duration limit;
+};
+constexpr std::array<BareLimit, 18> kBareLimits = {{
+    {"base_delay", seconds(60)},  // a backoff step over a minute
+    {"max_delay", seconds(600)},
+    {"max", seconds(3600)},  // pushback.max
+    {"attempt", seconds(3600)},
+    {"total", seconds(3600)},
+    {"first_token", seconds(3600)},
+    {"connect_timeout", seconds(300)},
+    {"header_timeout", seconds(600)},
+    {"body_timeout", seconds(3600)},
+    {"idle_timeout", seconds(3600)},
+    {"drain_timeout", seconds(3600)},
+    {"window_duration", seconds(3600)},
+    {"open_duration", seconds(3600)},
+    {"max_open_duration", seconds(86400)},
+    {"in_progress_timeout", seconds(86400)},
+    {"ttl", seconds(7 * 86400)},
+    {"median", seconds(600)},  // the mock's latency
+    {"p99", seconds(600)},
+}};
+// Any other duration field.
+constexpr Duration kDefaultBareLimit = seconds(86400);
+
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7F;
+  });
+}
+
+bool bare_number(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  });
+}
+
+// "about 8 minutes", "about 3 hours", "about 2 days": the scale of a long duration at a glance.
+std::string roughly(Duration d) {
+  const double s = to_seconds(d);
+  const auto about = [](double n, std::string_view unit) {
+    const long rounded = std::lround(n);
+    return "about " + std::to_string(rounded) + " " + std::string(unit) + (rounded == 1 ? "" : "s");
+  };
+  if (s >= 2 * 86400) {
+    return about(s / 86400, "day");
+  }
+  if (s >= 2 * 3600) {
+    return about(s / 3600, "hour");
+  }
+  return about(s / 60, "minute");
+}
+
+Duration bare_limit(std::string_view path) {
+  const size_t dot = path.rfind('.');
+  const std::string_view key = dot == std::string_view::npos ? path : path.substr(dot + 1);
+  for (const BareLimit& entry : kBareLimits) {
+    if (entry.key == key) {
+      return entry.limit;
+    }
+  }
+  return kDefaultBareLimit;
 }
 
 }  // namespace
@@ -184,6 +255,12 @@ void Decoder::check_unique_keys(const YAML::Node& map, const std::string& path,
                 std::string(key.IsScalar() ? "an empty string" : node_type_name(key)));
       continue;
     }
+    if (has_control(key.Scalar())) {
+      error(key, path,
+            std::string(what) + " name " + show(key.Scalar()) +
+                " contains a line break or control character; expected a single-line name");
+      continue;
+    }
     if (!seen.insert(key.Scalar()).second) {
       error(key, join_path(path, key.Scalar()),
             "duplicate " + std::string(what) + " name; each " + std::string(what) +
@@ -221,6 +298,13 @@ std::optional<std::string> Decoder::scalar(const YAML::Node& node, const std::st
     error(node, path, result.error);
     return std::nullopt;
   }
+  if (!result.litellm_name.empty()) {
+    const std::string& name = result.litellm_name;
+    warning(node, path,
+            "'os.environ/" + name + "' (LiteLLM's syntax) is read as ${" + name +
+                "}, the environment variable " + name + "; write ${" + name +
+                "} to silence this note");
+  }
   if (!result.unset.empty()) {
     if (unset != nullptr) {
       unset->insert(unset->end(), result.unset.begin(), result.unset.end());
@@ -244,6 +328,13 @@ std::optional<std::string> Decoder::name(const YAML::Node& node, const std::stri
   std::optional<std::string> text = scalar(node, path, "a name");
   if (text && text->empty()) {
     error(node, path, "is empty; expected a non-empty name");
+    return std::nullopt;
+  }
+  if (text && has_control(*text)) {
+    error(node, path,
+          "name " + show(*text) +
+              " contains a line break or control character; expected a "
+              "single-line name");
     return std::nullopt;
   }
   return text;
@@ -327,6 +418,12 @@ std::optional<Duration> Decoder::duration(const YAML::Node& node, const std::str
   if (!allow_zero && *value <= Duration::zero()) {
     error(node, path, "out of range: " + *text + "; expected " + expected);
     return std::nullopt;
+  }
+  if (bare_number(*text) && *value > bare_limit(path)) {
+    warning(node, path,
+            *text + " is read as " + *text + " seconds (" + roughly(*value) + "); write " + *text +
+                "ms if you meant milliseconds, or " + *text +
+                "s to say seconds and silence this warning");
   }
   return value;
 }

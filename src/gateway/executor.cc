@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <optional>
 
 #include "gateway/error_mapping.h"
 #include "gateway/idempotent_run.h"
@@ -30,6 +31,80 @@ upstream::ClientOptions client_options(Runtime& runtime) {
   options.memory_budget = &runtime.memory_budget();
   return options;
 }
+
+// Why a configured model is not served, and what the operator must do about it.
+std::string unavailable_message(const UnavailableAlias& alias) {
+  std::string message = "The model '" + alias.name + "' is configured on this gateway, but ";
+  if (alias.variables.empty()) {
+    return message + "every API key of its provider" + (alias.providers.size() == 1 ? "" : "s") +
+           " is empty; set one in the configuration and restart sheepdog.";
+  }
+  message += "no API key is set for it: set the environment variable";
+  message += alias.variables.size() == 1 ? " " : "s ";
+  for (size_t i = 0; i < alias.variables.size(); ++i) {
+    message += (i == 0 ? "" : i + 1 == alias.variables.size() ? " or " : ", ") + alias.variables[i];
+  }
+  return message + " and restart sheepdog.";
+}
+
+// The answer for a model this gateway does not serve: 404 if it is unknown, 503 if it is
+// configured but has no key (retrying will not help; setting the variable will).
+asio::awaitable<void> send_not_served(const Runtime& runtime, const GatewayRequest& request,
+                                      ClientSink& sink) {
+  ResponseHead head;
+  head.add("x-request-id", request.request_id);
+  head.add("x-sheepdog-attempts", "0");
+  head.add("content-type", "application/json");
+  std::string body;
+  if (const UnavailableAlias* missing = runtime.unavailable(request.model)) {
+    head.status = 503;
+    // The official SDKs retry a 503 unless told not to; until the variable is set, no retry
+    // can succeed.
+    head.add("x-should-retry", "false");
+    body = openai_error_body(unavailable_message(*missing), "server_error", "provider_key_missing");
+  } else {
+    head.status = 404;
+    body = openai_error_body("The model '" + request.model +
+                                 "' does not exist on this gateway; GET /v1/models lists the "
+                                 "models it serves.",
+                             "invalid_request_error", "model_not_found", "model");
+  }
+  co_await sink.send(std::move(head), std::move(body));
+}
+
+// Passthrough mode: the client's model name is recorded once an upstream accepts it (a 2xx
+// head), for GET /v1/models. Everything else goes straight to the client's sink.
+class SeenModelSink final : public ClientSink {
+ public:
+  SeenModelSink(ClientSink& inner, SeenModels& seen, std::string_view model)
+      : inner_(inner), seen_(seen), model_(model) {}
+
+  asio::awaitable<bool> send(ResponseHead head, std::string body) override {
+    note(head);
+    co_return co_await inner_.send(std::move(head), std::move(body));
+  }
+  asio::awaitable<bool> start_stream(ResponseHead head) override {
+    note(head);
+    co_return co_await inner_.start_stream(std::move(head));
+  }
+  asio::awaitable<bool> write(std::string_view chunk) override {
+    co_return co_await inner_.write(chunk);
+  }
+  asio::awaitable<bool> finish() override { co_return co_await inner_.finish(); }
+  bool client_gone() const override { return inner_.client_gone(); }
+  asio::cancellation_slot cancellation_slot() override { return inner_.cancellation_slot(); }
+
+ private:
+  void note(const ResponseHead& head) {
+    if (head.status >= 200 && head.status < 300) {
+      seen_.record(model_);
+    }
+  }
+
+  ClientSink& inner_;
+  SeenModels& seen_;
+  const std::string model_;  // a copy: the request's own may change on fallback
+};
 
 }  // namespace
 
@@ -69,23 +144,20 @@ asio::awaitable<void> Executor::execute(GatewayRequest request, ClientSink& sink
 asio::awaitable<void> Executor::run(GatewayRequest& request, ClientSink& sink) {
   // Cancellation is an expected outcome here: operations report it as a value.
   co_await asio::this_coro::throw_if_cancelled(false);
-  const Alias* alias = runtime_.resolve(request.model);
+  bool passthrough = false;
+  const Alias* alias = runtime_.resolve(request.model, &passthrough);
   if (alias == nullptr) {
-    ResponseHead head;
-    head.status = 404;
-    head.add("x-request-id", request.request_id);
-    head.add("x-sheepdog-attempts", "0");
-    head.add("content-type", "application/json");
-    std::string body = openai_error_body("The model '" + request.model +
-                                             "' does not exist on this gateway; GET /v1/models "
-                                             "lists the models it serves.",
-                                         "invalid_request_error", "model_not_found", "model");
-    co_await sink.send(std::move(head), std::move(body));
+    co_await send_not_served(runtime_, request, sink);
     co_return;
   }
+  std::optional<SeenModelSink> seen;
+  if (passthrough) {
+    seen.emplace(sink, runtime_.seen_models(), request.model);
+  }
+  ClientSink& out = seen ? static_cast<ClientSink&>(*seen) : sink;
   const ThreadParts parts{runtime_, io_, client_, random_, observer_};
   if (request.idempotency_key.empty()) {
-    RequestRun run(parts, request, sink);
+    RequestRun run(parts, request, out);
     co_await run.run(*alias);
     co_return;
   }
@@ -97,7 +169,7 @@ asio::awaitable<void> Executor::run(GatewayRequest& request, ClientSink& sink) {
   IdempotencyContext context{runtime_.idempotency(), runtime_.clock(),
                              runtime_.server().idempotency.max_response_bytes,
                              runtime_.metrics().idempotent_requests};
-  co_await run_idempotent(context, io_, request, sink, execute);
+  co_await run_idempotent(context, io_, request, out, execute);
 }
 
 }  // namespace sheepdog::gateway

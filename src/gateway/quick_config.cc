@@ -104,10 +104,21 @@ std::variant<QuickStart, std::string> quick_start_config(const QuickStartOptions
     config::ProviderConfig provider;
     provider.name = "upstream" + std::to_string(i + 1);
     provider.base_url = url;
-    if (!options.api_key.empty()) {
-      provider.api_keys.push_back(config::ApiKeyConfig{options.api_key});
-    } else {
+    const std::string& own = i < options.upstream_keys.size() && !options.upstream_keys[i].empty()
+                                 ? options.upstream_keys[i]
+                                 : options.api_key;
+    if (own.find_first_of(std::string_view("\r\n\0 \t", 5)) != std::string::npos) {
+      return "the --api-key of --upstream '" + options.upstreams[i] +
+             "' contains a space or line break; expected the key alone";
+    }
+    if (!own.empty()) {
+      provider.api_keys.push_back(config::ApiKeyConfig{own});
+      quick.auth.push_back(UpstreamAuth::kOwnKey);
+    } else if (i == 0 || options.forward_client_key) {
       quick.runtime.forward_client_key_providers.push_back(provider.name);
+      quick.auth.push_back(UpstreamAuth::kClientKey);
+    } else {
+      quick.auth.push_back(UpstreamAuth::kNone);
     }
     model.deployments.push_back(config::DeploymentConfig{provider.name, "*", 1.0});
     config.providers.push_back(std::move(provider));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
+#include <unordered_map>
 
 #include "providers/anthropic_provider.h"
 #include "providers/openai_provider.h"
@@ -105,6 +107,13 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
   const providers::Provider* anthropic =
       rt->providers_.emplace_back(std::make_unique<providers::AnthropicProvider>()).get();
 
+  // Indexed lookups: a configuration may hold tens of thousands of providers and models, and
+  // linear searches per deployment made the build quadratic.
+  std::unordered_map<std::string_view, const config::ProviderConfig*> provider_by_name;
+  for (const config::ProviderConfig& p : config.providers) {
+    provider_by_name.emplace(p.name, &p);
+  }
+  std::unordered_map<std::string, Deployment*> deployment_by_name;
   for (const config::ModelConfig& model : config.models) {
     const bool passthrough = model.alias == rt->options_.passthrough_alias;
     RoutePolicy route;
@@ -114,10 +123,12 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     route.sticky_seed = stable_hash64(model.alias);
     route.latency_tolerance = kLatencyTolerance;
     std::vector<Deployment*> deployments;
+    UnavailableAlias keyless{model.alias, {}, {}};
     bool canary_kept = false;
     for (size_t i = 0; i < model.deployments.size(); ++i) {
       const config::DeploymentConfig& dc = model.deployments[i];
-      const config::ProviderConfig* pc = config.find_provider(dc.provider);
+      const auto found = provider_by_name.find(dc.provider);
+      const config::ProviderConfig* pc = found == provider_by_name.end() ? nullptr : found->second;
       const std::string where = "models." + model.alias + ".deployments[" + std::to_string(i) +
                                 "] (" + dc.provider + "/" + dc.model + ")";
       if (pc == nullptr) {
@@ -125,8 +136,16 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
         continue;
       }
       if (pc->keys_unavailable) {
-        result.warnings.push_back(where + ": every api_keys entry of provider '" + pc->name +
-                                  "' is unset; deployment skipped");
+        // The loader has warned, per key and per provider; say it once more only if the whole
+        // alias goes (below).
+        if (!contains(keyless.providers, pc->name)) {
+          keyless.providers.push_back(pc->name);
+        }
+        for (const std::string& variable : pc->unset_key_variables) {
+          if (!contains(keyless.variables, variable)) {
+            keyless.variables.push_back(variable);
+          }
+        }
         continue;
       }
       const std::optional<upstream::Endpoint> endpoint = upstream::parse_endpoint(pc->base_url);
@@ -136,12 +155,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
       }
       const std::string upstream_model = passthrough ? std::string() : dc.model;
       const std::string name = pc->name + "/" + (passthrough ? "*" : dc.model);
-      Deployment* deployment = nullptr;
-      for (auto& existing : rt->deployments_) {
-        if (existing->name == name) {
-          deployment = existing.get();
-        }
-      }
+      Deployment*& deployment = deployment_by_name[name];
       if (deployment == nullptr) {
         DeploymentStatsOptions stats_options;
         stats_options.ewma_alpha = model.routing.ewma_alpha;
@@ -168,6 +182,10 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     if (canary_kept) {
       route.canary_percent = model.routing.canary.percent;
     }
+    if (deployments.empty() && !keyless.providers.empty()) {
+      rt->unavailable_.push_back(std::move(keyless));
+      continue;  // the loader warned that every deployment's provider has no key
+    }
     if (deployments.empty()) {
       result.warnings.push_back("models." + model.alias +
                                 ": no deployment can be served; alias skipped");
@@ -179,12 +197,17 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
     auto alias = std::make_unique<Alias>(model, std::move(route));
     alias->deployments = std::move(deployments);
+    rt->alias_index_.emplace(alias->name, alias.get());
     rt->aliases_.push_back(std::move(alias));
+  }
+  std::unordered_map<std::string_view, const config::ModelConfig*> model_by_alias;
+  for (const config::ModelConfig& model : config.models) {
+    model_by_alias.emplace(model.alias, &model);
   }
 
   // Fallbacks may name aliases defined later in the file, so they resolve once all exist.
   for (auto& alias : rt->aliases_) {
-    const config::ModelConfig* model = config.find_model(alias->name);
+    const config::ModelConfig* model = model_by_alias.at(alias->name);
     for (const std::string& name : model->fallbacks) {
       if (const Alias* target = rt->find(name)) {
         alias->fallbacks.push_back(target);
@@ -210,7 +233,25 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
   }
   if (rt->aliases_.empty() && result.errors.empty()) {
-    result.errors.push_back("no model alias can be served (see the warnings above)");
+    std::vector<std::string> variables;
+    for (const UnavailableAlias& alias : rt->unavailable_) {
+      for (const std::string& variable : alias.variables) {
+        if (!contains(variables, variable)) {
+          variables.push_back(variable);
+        }
+      }
+    }
+    std::string error = "no model alias can be served";
+    if (!variables.empty()) {
+      error += ": no provider has an API key; set ";
+      for (size_t i = 0; i < variables.size(); ++i) {
+        error += (i == 0 ? "" : i + 1 == variables.size() ? " or " : ", ") + variables[i];
+      }
+      error += " (see the warnings above)";
+    } else {
+      error += " (see the warnings above)";
+    }
+    result.errors.push_back(std::move(error));
   }
   if (result.errors.empty()) {
     result.runtime = std::move(rt);
@@ -219,9 +260,14 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
 }
 
 const Alias* Runtime::find(std::string_view alias) const {
-  for (const auto& a : aliases_) {
-    if (a->name == alias) {
-      return a.get();
+  const auto it = alias_index_.find(alias);
+  return it == alias_index_.end() ? nullptr : it->second;
+}
+
+const UnavailableAlias* Runtime::unavailable(std::string_view model) const {
+  for (const UnavailableAlias& alias : unavailable_) {
+    if (alias.name == model) {
+      return &alias;
     }
   }
   return nullptr;
@@ -247,14 +293,14 @@ ProviderKeys* Runtime::keys_for(const config::ProviderConfig& provider) {
   if (provider.api_keys.empty()) {
     return nullptr;
   }
-  for (const auto& keys : keys_) {
-    if (keys->provider() == provider.name) {
-      return keys.get();
-    }
+  ProviderKeys*& keys = keys_index_[provider.name];
+  if (keys == nullptr) {
+    keys = keys_
+               .emplace_back(
+                   std::make_unique<ProviderKeys>(provider.name, provider.api_keys, metrics_))
+               .get();
   }
-  return keys_
-      .emplace_back(std::make_unique<ProviderKeys>(provider.name, provider.api_keys, metrics_))
-      .get();
+  return keys;
 }
 
 void Runtime::refresh_gauges() {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -22,6 +23,7 @@
 #include "gateway/gateway_metrics.h"
 #include "gateway/model_labels.h"
 #include "gateway/provider_keys.h"
+#include "gateway/seen_models.h"
 #include "llm/validator_cache.h"
 #include "providers/provider.h"
 #include "resilience/circuit_breaker.h"
@@ -92,13 +94,25 @@ struct RuntimeOptions {
   StructuredLogger* logger = nullptr;
 };
 
+// A configured alias that has no deployment to serve because every one of its providers lost
+// all its keys to unset environment variables. It is not served, but it is not unknown either:
+// requests for it are answered 503 naming what to set (gateway/executor), not 404.
+struct UnavailableAlias {
+  std::string name;
+  std::vector<std::string> variables;  // the unset variables, in file order; may be empty
+  std::vector<std::string> providers;  // the providers without keys, in file order
+};
+
 struct BuildResult;
 
 class Runtime {
  public:
   // Builds the runtime. Deployments that cannot be served (a provider kind not implemented yet,
-  // a provider whose keys are all unset) are dropped with a warning, aliases left without
-  // deployments likewise; no alias left at all is an error, as is a TLS setup failure.
+  // a provider whose keys are all unset) are dropped, aliases left without deployments
+  // likewise, each with a warning, except where the config loader already warned (unset keys:
+  // such aliases are kept as unavailable() instead); no alias left at all is an error, naming
+  // the variables to set, as is a TLS setup failure. `sheepdog check-config` runs this too, so
+  // it reports exactly what `serve` would refuse or start without.
   static BuildResult build(const config::Config& config, RuntimeOptions options,
                            const Clock& clock);
   ~Runtime();
@@ -112,6 +126,9 @@ class Runtime {
   // The `model` label metrics use for a request for `model`: a configured alias as is, a
   // passthrough name only while fewer than 100 have been seen, else "other" (model_labels.h).
   std::string metric_model(std::string_view model);
+  // The configured alias named `model` if it is unavailable for want of keys, else nullptr.
+  const UnavailableAlias* unavailable(std::string_view model) const;
+  const std::vector<UnavailableAlias>& unavailable_aliases() const { return unavailable_; }
 
   const std::vector<std::unique_ptr<Alias>>& aliases() const { return aliases_; }
   const std::vector<std::unique_ptr<Deployment>>& deployments() const { return deployments_; }
@@ -127,6 +144,9 @@ class Runtime {
   upstream::MemoryBudget& memory_budget() { return memory_budget_; }
   MetricsRegistry& registry() { return registry_; }
   GatewayMetrics& metrics() { return metrics_; }
+  // Passthrough mode: the model names upstreams have answered for (GET /v1/models lists them).
+  SeenModels& seen_models() { return seen_models_; }
+  const SeenModels& seen_models() const { return seen_models_; }
   StructuredLogger* logger() const { return options_.logger; }
   const RuntimeOptions& options() const { return options_; }
 
@@ -146,13 +166,17 @@ class Runtime {
   MetricsRegistry registry_;
   GatewayMetrics metrics_;
   std::vector<std::unique_ptr<providers::Provider>> providers_;
-  std::vector<std::unique_ptr<ProviderKeys>> keys_;  // one per provider with api_keys
+  std::vector<std::unique_ptr<ProviderKeys>> keys_;            // one per provider with api_keys
+  std::unordered_map<std::string, ProviderKeys*> keys_index_;  // by provider name
   std::unique_ptr<IdempotencyStore> idempotency_;
   llm::ValidatorCache validators_;
   upstream::MemoryBudget memory_budget_;
   ModelLabels model_labels_;
   std::vector<std::unique_ptr<Deployment>> deployments_;
   std::vector<std::unique_ptr<Alias>> aliases_;
+  std::unordered_map<std::string_view, const Alias*> alias_index_;  // keys view Alias::name
+  std::vector<UnavailableAlias> unavailable_;
+  SeenModels seen_models_;
   const Alias* passthrough_ = nullptr;
 };
 

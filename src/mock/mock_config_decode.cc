@@ -3,13 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "config/diagnostic.h"
 #include "config/env.h"
 #include "config/yaml_decoder.h"
+#include "config/yaml_text.h"
 #include "core/key_fingerprint.h"
 
 namespace sheepdog::mock {
@@ -221,10 +220,9 @@ Status parse_and_decode(std::string_view text, std::string_view source_name,
                         const config::EnvLookup& env, Decode decode) {
   config::Diagnostics diagnostics{std::string(source_name)};
   YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    diagnostics.error(e.mark.line, e.mark.column, "", "not valid YAML/JSON: " + e.msg);
+  // The same guards as sheepdog.yaml's (config/yaml_text.h): encoding, nesting depth.
+  if (config::check_config_text(text, diagnostics)) {
+    config::parse_yaml_text(text, diagnostics, root, "not valid YAML/JSON: ");
   }
   if (!diagnostics.has_errors()) {
     Decoder decoder(diagnostics, env);
@@ -255,13 +253,13 @@ Status decode_mock_config(std::string_view text, std::string_view source_name,
 }
 
 Status load_mock_config_file(const std::string& path, const MockConfig& base, MockConfig* out) {
-  std::ifstream file(path);
-  if (!file) {
-    return Status::error(path + ": cannot read the file; check the path and its permissions");
+  const config::FileText file = config::read_config_text(path);
+  if (!file.text) {
+    return Status::error(
+        config::printable(path) + ": " + file.error +
+        (file.error.starts_with("cannot") ? "; check the path and its permissions" : ""));
   }
-  std::stringstream text;
-  text << file.rdbuf();
-  return decode_mock_config(text.str(), path, base, out);
+  return decode_mock_config(*file.text, path, base, out);
 }
 
 Status decode_fault_update(std::string_view json, const MockConfig& current, MockConfig* out) {

@@ -31,14 +31,14 @@ std::string keys_json(const gateway::ProviderKeys& keys, TimePoint now) {
   for (const KeyPool::KeyState& key : keys.pool().snapshot(now)) {
     out += first ? "{" : ",{";
     first = false;
-    out += fmt::format(
-        R"("key":{},"provider":{},"cooling":{},"cooling_ms":{:.1f},"rpm_limit":{},)"
-        R"("tpm_limit":{},"requests_last_minute":{:.1f},"tokens_last_minute":{:.1f},)"
-        R"("cool_downs":{}}})",
-        json::serialize(json::string(key.fingerprint)),
-        json::serialize(json::string(keys.provider())),
-        key.cooling_for > Duration::zero() ? "true" : "false", to_ms(key.cooling_for), key.rpm,
-        key.tpm, key.requests_in_window, key.tokens_in_window, key.cool_downs);
+    out +=
+        fmt::format(R"("key":{},"provider":{},"cooling":{},"cooling_ms":{:.1f},"rpm_limit":{},)"
+                    R"("tpm_limit":{},"requests_last_minute":{:.1f},"tokens_last_minute":{:.1f},)"
+                    R"("cool_downs":{}}})",
+                    json::serialize(json::string(key.fingerprint)),
+                    json::serialize(json::string(keys.provider())),
+                    key.cooling_for > Duration::zero() ? "true" : "false", to_ms(key.cooling_for),
+                    key.rpm, key.tpm, key.requests_in_window, key.tokens_in_window, key.cool_downs);
   }
   out += "]";
   return out;
@@ -53,6 +53,14 @@ std::string models_json(const gateway::Runtime& runtime) {
       data.push_back(model_object(alias->name));
     }
   }
+  // Passthrough mode: the names the upstreams have answered for (gateway/seen_models.h).
+  if (!runtime.options().passthrough_alias.empty()) {
+    for (const std::string& name : runtime.seen_models().names()) {
+      if (runtime.find(name) == nullptr) {
+        data.push_back(model_object(name));
+      }
+    }
+  }
   json::object list;
   list["object"] = "list";
   list["data"] = std::move(data);
@@ -61,6 +69,10 @@ std::string models_json(const gateway::Runtime& runtime) {
 
 std::string model_json(const gateway::Runtime& runtime, std::string_view alias) {
   const gateway::Alias* found = runtime.find(alias);
+  if (found == nullptr && !runtime.options().passthrough_alias.empty() &&
+      runtime.seen_models().contains(alias)) {
+    return json::serialize(model_object(alias));
+  }
   if (found == nullptr || !listed(runtime, *found)) {
     return {};
   }

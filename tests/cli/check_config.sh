@@ -89,6 +89,90 @@ out="$work/extra.txt"
 expect_exit 2 "extra argument" "$out" -- "$sheepdog" check-config "$example" surplus
 expect_output "extra argument" "$out" "unexpected argument 'surplus'"
 
+# 7. check-config and serve agree (issue 10): a provider whose only key is an unset variable
+#    fails check-config, naming the variable, exactly as serve refuses to start.
+unset_file="$work/unset.yaml"
+cat >"$unset_file" <<'EOF'
+providers:
+  openai: {kind: openai, base_url: "https://api.openai.com/v1", api_keys: ["${OPENAI_API_KEY}"]}
+models:
+  gpt-4o:
+    deployments: [{provider: openai, model: gpt-4o}]
+EOF
+out="$work/unset.txt"
+expect_exit 1 "unset key" "$out" -- env -i PATH="$PATH" "$sheepdog" check-config "$unset_file"
+expect_output "unset key" "$out" "$unset_file: no model alias can be served: no provider has an API key; set OPENAI_API_KEY"
+expect_output "unset key" "$out" "$unset_file: 1 error, 3 warnings"
+out="$work/unset_serve.txt"
+expect_exit 1 "unset key (serve)" "$out" -- env -i PATH="$PATH" timeout 10 "$sheepdog" serve \
+  --config "$unset_file" --port 0
+expect_output "unset key (serve)" "$out" "set OPENAI_API_KEY"
+# With the variable set, both accept it.
+out="$work/set.txt"
+expect_exit 0 "key set" "$out" -- env -i PATH="$PATH" OPENAI_API_KEY=sk-x \
+  "$sheepdog" check-config "$unset_file"
+expect_output "key set" "$out" "$unset_file: ok (1 provider, 1 model)"
+
+# 8. Errors do not hide warnings: both, in line order, both counted.
+mixed="$work/mixed.yaml"
+cat >"$mixed" <<'EOF'
+providers:
+  openai: {kind: openai, base_url: "https://api.openai.com/v1", api_keys: [os.environ/MIXED_KEY]}
+models:
+  gpt-4o:
+    deployments: [{provider: openai, model: gpt-4o}]
+    fallbacks: [nope]
+policies:
+  default:
+    backoff: {base_delay: 500, max_delay: 20m}
+EOF
+out="$work/mixed.txt"
+expect_exit 1 "errors and warnings" "$out" -- env -i PATH="$PATH" MIXED_KEY=sk-m \
+  "$sheepdog" check-config "$mixed"
+expect_output "errors and warnings" "$out" "$mixed:2:76: warning: providers.openai.api_keys[0]: 'os.environ/MIXED_KEY' (LiteLLM's syntax) is read as \${MIXED_KEY}"
+expect_output "errors and warnings" "$out" "$mixed:6:17: models.gpt-4o.fallbacks[0]: unknown model 'nope'"
+expect_output "errors and warnings" "$out" "$mixed:9:27: warning: policies.default.backoff.base_delay: 500 is read as 500 seconds (about 8 minutes); write 500ms if you meant milliseconds"
+expect_output "errors and warnings" "$out" "$mixed: 1 error, 2 warnings"
+if [[ "$(grep -n 'warning: providers.openai' "$out" | cut -d: -f1)" -gt \
+      "$(grep -n 'fallbacks\[0\]' "$out" | cut -d: -f1)" ]]; then
+  fail "errors and warnings: expected line order (the line-2 warning before the line-6 error)"
+fi
+
+# 9. A value cannot forge a diagnostic line: control characters are escaped.
+forged="$work/forged.yaml"
+cat >"$forged" <<'EOF'
+providers:
+  openai: {kind: openai, base_url: "https://api.openai.com/v1"}
+models:
+  gpt-4o:
+    deployments: [{provider: openai, model: gpt-4o}]
+    fallbacks: ["x\nsheepdog.yaml:1:1: ok"]
+EOF
+out="$work/forged.txt"
+expect_exit 1 "forged line" "$out" -- "$sheepdog" check-config "$forged"
+if grep -q '^sheepdog.yaml:1:1: ok' "$out"; then
+  fail "forged line: a value printed a line of its own:"
+  sed 's/^/    /' "$out"
+fi
+expect_output "forged line" "$out" "'x\\nsheepdog.yaml:1:1: ok'"
+[[ "$(wc -l <"$out")" -eq 2 ]] || fail "forged line: expected one error and the summary"
+
+# 10. Hostile files: an endless one, binary bytes, nesting past the parser's limit: each one
+#     error with its line, quickly.
+out="$work/zero.txt"
+expect_exit 1 "endless file" "$out" -- timeout 20 "$sheepdog" check-config /dev/zero
+expect_output "endless file" "$out" "/dev/zero: the file is larger than 4 MiB"
+binary="$work/binary.yaml"
+printf 'providers:\n  op\xffenai: {kind: openai}\n' >"$binary"
+out="$work/binary.txt"
+expect_exit 1 "binary" "$out" -- "$sheepdog" check-config "$binary"
+expect_output "binary" "$out" "$binary:2:5: invalid UTF-8 (byte 0xff)"
+deep="$work/deep.yaml"
+{ printf 'providers: '; head -c 50000 /dev/zero | tr '\0' '['; echo; } >"$deep"
+out="$work/deep.txt"
+expect_exit 1 "deep" "$out" -- timeout 20 "$sheepdog" check-config "$deep"
+expect_output "deep" "$out" "nested too deeply"
+
 if [[ "$failures" -ne 0 ]]; then
   echo "$failures check(s) failed"
   exit 1

@@ -20,7 +20,8 @@ TEST(QuickConfigTest, QuickStartPassesEveryModelThroughInOrder) {
   EXPECT_EQ(quick.config.providers[1].base_url, "https://api.example.com/v1");
   EXPECT_EQ(quick.config.server.port, 9999);
   EXPECT_EQ(quick.runtime.passthrough_alias, "*");
-  EXPECT_EQ(quick.runtime.forward_client_key_providers.size(), 2u);
+  // Issue 10: the client's key goes to the first upstream only, not to the failover one.
+  EXPECT_EQ(quick.runtime.forward_client_key_providers, std::vector<std::string>{"upstream1"});
 
   ManualClock clock;
   BuildResult built = Runtime::build(quick.config, quick.runtime, clock);
