@@ -15,7 +15,8 @@ AttemptOutcome transport_failure(TransportResult transport) {
   return classify(r);
 }
 
-// Classifies an answered (or failed) exchange and reads its pushback.
+// Classifies an answered (or failed) exchange and reads its pushback. An error body loses any
+// key it echoes once classified (the classifier's hints never contain one).
 void classify_response(AttemptResult& result, const Clock& clock) {
   if (!result.response.ok()) {
     result.outcome = transport_failure(result.response.transport);
@@ -25,10 +26,34 @@ void classify_response(AttemptResult& result, const Clock& clock) {
   result.outcome = classify(upstream::attempt_response(result.response));
   if (!result.outcome.succeeded()) {
     result.pushback = response_pushback(result.response, clock.wall_now());
+    result.redaction.apply(result.response.body);
   }
 }
 
+// The key in the client's Authorization header ("Bearer <key>"), if the deployment forwards it.
+std::string forwarded_client_key(const Deployment& deployment,
+                                 const providers::EncodeInput& input) {
+  const bool forwards = input.api_key.empty() && deployment.target.api_key.empty() &&
+                        deployment.target.forward_client_key;
+  std::string_view key = forwards ? input.client_authorization : std::string_view();
+  if (key.size() > 7 && upstream::iequals(key.substr(0, 7), "bearer ")) {
+    key.remove_prefix(7);
+  }
+  while (!key.empty() && key.front() == ' ') {
+    key.remove_prefix(1);
+  }
+  return std::string(key);
+}
+
 }  // namespace
+
+void Redaction::apply(std::string& text) const {
+  if (keys != nullptr) {
+    keys->redact(text, client_key);
+  } else if (!client_key.empty()) {
+    KeyRedactor().redact(text, client_key);
+  }
+}
 
 std::optional<Duration> response_pushback(const upstream::UpstreamResponse& response,
                                           WallTime now) {
@@ -49,6 +74,8 @@ boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& clie
   }
   providers::EncodeResult encoded = deployment.provider->encode(input, deployment.target);
   AttemptResult result;
+  result.redaction.keys = deployment.redactor;
+  result.redaction.client_key = forwarded_client_key(deployment, input);
   if (encoded.error_body) {
     // Not sent: the answer is the 400 the provider made, classified like an upstream's.
     result.response.status = 400;

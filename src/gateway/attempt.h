@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/key_redactor.h"
 #include "gateway/runtime.h"
 #include "providers/provider.h"
 #include "resilience/outcome.h"
@@ -30,6 +31,16 @@ struct AttemptLimits {
   size_t max_response_bytes = 0;  // non-streamed: the largest body accepted (0: the client's)
 };
 
+// What a relayed upstream error must not show: every configured provider key and, when the
+// deployment forwards it, the client's own key (docs/security.md: a misbehaving upstream may
+// echo the credential it was sent). Applied to error bodies and to the upstream's own error
+// events in streams; successful answers are the model's content and are not touched.
+struct Redaction {
+  const KeyRedactor* keys = nullptr;
+  std::string client_key;  // empty unless forwarded upstream on this attempt
+  void apply(std::string& text) const;
+};
+
 struct AttemptResult {
   AttemptOutcome outcome;
   // Non-streamed: the complete response. Streamed failure: the head and (error) body read.
@@ -43,6 +54,7 @@ struct AttemptResult {
   providers::TokenUsage usage;
   std::optional<Duration> pushback;  // the upstream's requested wait, if it gave one
   std::string detail;                // why it failed, for logs and messages (no content)
+  Redaction redaction;               // for the relay's error events
   Duration latency{};                // upstream time of this attempt (to the first event)
 };
 

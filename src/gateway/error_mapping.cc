@@ -17,9 +17,34 @@ std::string describe_failure(const AttemptFailure& last) {
   if (last.response.ok() && last.response.status != 0) {
     text += " (HTTP " + std::to_string(last.response.status) + ")";
   } else if (!last.detail.empty()) {
-    text += " (" + last.detail + ")";
+    text += " (" + hide_origin(last.detail, last.origin) + ")";
   }
   return text;
+}
+
+// Characters that continue a host name or a port: a match next to one is part of something
+// longer ("a" in "a.b", "h:80" in "h:8080").
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_';
+}
+
+// Replaces `needle` in `text` where it is not part of a longer host name or address.
+void replace_bounded(std::string& text, std::string_view needle, std::string_view with) {
+  if (needle.empty()) {
+    return;
+  }
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at)) {
+    const size_t end = at + needle.size();
+    const bool bounded =
+        (at == 0 || !is_name_char(text[at - 1])) && (end == text.size() || !is_name_char(text[end]));
+    if (bounded) {
+      text.replace(at, needle.size(), with);
+      at += with.size();
+    } else {
+      at = end;
+    }
+  }
 }
 
 std::string attempts_text(int attempts) {
@@ -40,6 +65,22 @@ ErrorAnswer answer(int status, std::string message, std::string_view type, std::
 }
 
 }  // namespace
+
+std::string hide_origin(std::string_view detail, const upstream::Origin& origin) {
+  std::string text(detail);
+  if (origin.host.empty()) {
+    return text;
+  }
+  const std::string port = ":" + std::to_string(origin.port);
+  const std::string bracketed = "[" + origin.host + "]";
+  // Longest forms first, so that a shorter one never leaves part of a longer one behind.
+  replace_bounded(text, origin.key(), "upstream");
+  replace_bounded(text, bracketed + port, "upstream");
+  replace_bounded(text, origin.host + port, "upstream");
+  replace_bounded(text, bracketed, "upstream");
+  replace_bounded(text, origin.host, "upstream");
+  return text;
+}
 
 std::string openai_error_body(std::string_view message, std::string_view type,
                               std::string_view code, std::string_view param) {
@@ -144,6 +185,15 @@ ErrorAnswer map_give_up(const AttemptFailure* last, const GiveUpContext& context
           result = answer(400, "The upstream rejected the request" + suffix,
                           "invalid_request_error", std::string(to_string(last->kind)));
         }
+        break;
+      case ErrorKind::kResponseTooLarge:
+        result = answer(502,
+                        "The upstream's answer for model '" + model +
+                            "' is larger than the gateway accepts" + suffix +
+                            " Ask for a shorter answer, or raise the limit "
+                            "(server.upstream_max_response_bytes / "
+                            "upstream_max_embeddings_bytes).",
+                        "server_error", "upstream_response_too_large");
         break;
       default:
         result = answer(502, "Model '" + model + "' failed upstream" + suffix, "server_error",

@@ -9,6 +9,7 @@
 //   timeout, deadline                   504                          InternalServerError
 //   server_error, connect_failed,       502                          InternalServerError
 //   connection_reset, malformed_response, invalid_tool_call
+//   response_too_large                  502 (code upstream_response_too_large)
 //   auth with the gateway's own key     502: the gateway is misconfigured, not the client
 //   auth with the client's own key      the upstream's status and error body (401/403)
 //   bad_request, context_length_exceeded, content_filtered
@@ -17,6 +18,11 @@
 //
 // 429 and 503 always carry retry-after (and retry-after-ms): the upstream's pushback if it gave
 // one, the time until the first breaker half-opens when all are open, else 1 second.
+//
+// Messages name the deployment, never its address: a transport detail ("connect
+// 10.0.0.7:8000: Connection refused") reaches the client with the upstream's origin replaced
+// by "upstream"; logs keep the original (the attempt record's detail). Relayed error bodies are
+// as attempt.cc kept them, configured keys already redacted.
 // Pure functions.
 #pragma once
 
@@ -40,7 +46,12 @@ struct AttemptFailure {
   bool client_key = false;              // the attempt carried the client's own credentials
   upstream::UpstreamResponse response;  // status and body iff the upstream answered
   std::string detail;                   // transport or decode problem, for the message
+  upstream::Origin origin;              // the deployment's: hidden from the message
 };
+
+// `detail` with every form of `origin` in it ("https://h:443", "h:443", "[v6]:443", a bare
+// host between non-name characters) replaced by "upstream".
+std::string hide_origin(std::string_view detail, const upstream::Origin& origin);
 
 struct GiveUpContext {
   std::string_view model;  // the alias the client asked for

@@ -470,7 +470,8 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
                                deployment.target.forward_client_key &&
                                !request_.client_authorization.empty(),
                            std::move(attempt.response),
-                           std::move(attempt.detail)};
+                           std::move(attempt.detail),
+                           deployment.target.origin};
 
     // A refused key rests; if another has room now, the deployment is retried with it at once.
     bool rotate = false;

@@ -22,6 +22,28 @@ RoutingStrategy route_strategy(config::RoutingStrategy strategy) {
 // deployments share the load instead of the fastest taking it all and slowing down.
 constexpr double kLatencyTolerance = 0.1;
 
+// The secrets a misbehaving upstream could echo into an error body: every api_keys entry, and
+// the values of headers that carry credentials (Azure's `api-key`, a configured Authorization).
+std::vector<std::string> provider_secrets(const config::Config& config) {
+  std::vector<std::string> secrets;
+  for (const config::ProviderConfig& p : config.providers) {
+    for (const config::ApiKeyConfig& key : p.api_keys) {
+      secrets.push_back(key.key);
+    }
+    for (const auto& [name, value] : p.headers) {
+      if (upstream::iequals(name, "authorization") || upstream::iequals(name, "api-key") ||
+          upstream::iequals(name, "x-api-key")) {
+        std::string_view secret = value;
+        if (secret.size() > 7 && upstream::iequals(secret.substr(0, 7), "bearer ")) {
+          secret.remove_prefix(7);
+        }
+        secrets.emplace_back(secret);
+      }
+    }
+  }
+  return secrets;
+}
+
 bool contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -74,6 +96,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
   std::unique_ptr<Runtime> rt(new Runtime(
       std::move(options), clock, static_cast<size_t>(config.server.upstream_memory_budget)));
   rt->server_ = config.server;
+  rt->redactor_ = KeyRedactor(provider_secrets(config));
   rt->idempotency_ = std::make_unique<MemoryIdempotencyStore>(
       config.server.idempotency.ttl, config.server.idempotency.in_progress_timeout);
 
@@ -169,6 +192,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
         made->target.headers = pc->headers;
         made->upstream_model = upstream_model;
         made->connect_timeout = pc->connect_timeout;
+        made->redactor = &rt->redactor_;
         watch_breaker(*made, rt->metrics_, rt->options_.logger);
         deployment = made.get();
         rt->deployments_.push_back(std::move(made));

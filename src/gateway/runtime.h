@@ -20,6 +20,7 @@
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/key_redactor.h"
 #include "gateway/gateway_metrics.h"
 #include "gateway/model_labels.h"
 #include "gateway/provider_keys.h"
@@ -50,6 +51,8 @@ struct Deployment {
   providers::ProviderTarget target;  // target.api_key is unused when `keys` is set
   std::string upstream_model;        // empty: the client's model name is passed through
   Duration connect_timeout = seconds(5);
+  // Every configured provider key, for scrubbing relayed error bodies; the runtime's, or null.
+  const KeyRedactor* redactor = nullptr;
   CircuitBreaker breaker;
   DeploymentStats stats;
 };
@@ -142,6 +145,8 @@ class Runtime {
   // Bytes of buffered upstream answers held at once (server.upstream_memory_budget), shared by
   // every io thread's client.
   upstream::MemoryBudget& memory_budget() { return memory_budget_; }
+  // Every configured provider key (api_keys, and credential headers), for scrubbing.
+  const KeyRedactor& redactor() const { return redactor_; }
   MetricsRegistry& registry() { return registry_; }
   GatewayMetrics& metrics() { return metrics_; }
   // Passthrough mode: the model names upstreams have answered for (GET /v1/models lists them).
@@ -170,6 +175,7 @@ class Runtime {
   std::unordered_map<std::string, ProviderKeys*> keys_index_;  // by provider name
   std::unique_ptr<IdempotencyStore> idempotency_;
   llm::ValidatorCache validators_;
+  KeyRedactor redactor_;
   upstream::MemoryBudget memory_budget_;
   ModelLabels model_labels_;
   std::vector<std::unique_ptr<Deployment>> deployments_;

@@ -102,7 +102,9 @@ boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, Resp
     out.clear();
     const providers::StreamDecoder::Step step = attempt.decoder->feed(chunk.data, out);
     if (step.upstream_error) {
-      // Its own error event (in `out`) ends the stream; no second one of ours.
+      // Its own error event (in `out`) ends the stream; no second one of ours. It is relayed,
+      // so it loses any key it echoes first.
+      attempt.redaction.apply(out);
       result.failure = ErrorKind::kServerError;
       result.upstream_event = true;
       result.detail = "the upstream sent an error event mid-stream";

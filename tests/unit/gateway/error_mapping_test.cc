@@ -113,5 +113,52 @@ TEST(ErrorMappingTest, StreamErrorEventIsOneSseEvent) {
   EXPECT_EQ(error.at("code").as_string(), "upstream_stream_interrupted");
 }
 
+TEST(ErrorMappingTest, ResponseTooLargeIs502WithItsOwnCodeAndTheLimitToRaise) {
+  AttemptFailure f = failure(ErrorKind::kResponseTooLarge);
+  f.response.transport = TransportResult::kResponseTooLarge;
+  f.detail = "the response from http://127.0.0.1:8000 is larger than the limit of 10 bytes";
+  f.origin = upstream::Origin{false, "127.0.0.1", 8000};
+  const ErrorAnswer a = map_give_up(&f, context(GiveUpReason::kNoAlternative));
+  EXPECT_EQ(a.status, 502);
+  EXPECT_FALSE(a.retry_after);
+  EXPECT_EQ(error_of(a).at("code").as_string(), "upstream_response_too_large");
+  const std::string message(error_of(a).at("message").as_string());
+  EXPECT_NE(message.find("upstream_max_response_bytes"), std::string::npos) << message;
+  EXPECT_EQ(message.find("127.0.0.1"), std::string::npos) << message;
+}
+
+// Issue 10's repro: "connect 127.0.0.1:8000: Connection refused" reached the client.
+TEST(ErrorMappingTest, MessagesNameTheDeploymentNotItsAddress) {
+  AttemptFailure f = failure(ErrorKind::kConnectFailed);
+  f.deployment = "openai/gpt-4o";
+  f.detail = "connect 127.0.0.1:8000: Connection refused";
+  f.origin = upstream::Origin{false, "127.0.0.1", 8000};
+  const ErrorAnswer a = map_give_up(&f, context(GiveUpReason::kMaxAttempts));
+  const std::string message(error_of(a).at("message").as_string());
+  EXPECT_EQ(message.find("127.0.0.1"), std::string::npos) << message;
+  EXPECT_EQ(message.find("8000"), std::string::npos) << message;
+  EXPECT_NE(message.find("'openai/gpt-4o'"), std::string::npos) << message;
+  EXPECT_NE(message.find("connect upstream: Connection refused"), std::string::npos) << message;
+}
+
+TEST(ErrorMappingTest, HideOriginCoversEveryFormTheClientWrites) {
+  const upstream::Origin v4{true, "10.1.2.3", 8443};
+  EXPECT_EQ(hide_origin("reading the response from https://10.1.2.3:8443: end of stream", v4),
+            "reading the response from upstream: end of stream");
+  EXPECT_EQ(hide_origin("TLS handshake with 10.1.2.3:8443 failed: x", v4),
+            "TLS handshake with upstream failed: x");
+  const upstream::Origin v6{false, "::1", 9000};
+  EXPECT_EQ(hide_origin("connect [::1]:9000: Connection refused", v6),
+            "connect upstream: Connection refused");
+  const upstream::Origin named{true, "llm.internal", 443};
+  EXPECT_EQ(hide_origin("resolve llm.internal: Host not found", named),
+            "resolve upstream: Host not found");
+  // Only whole names: a host inside a longer name stays; another port still loses the host.
+  const upstream::Origin short_host{false, "h", 80};
+  EXPECT_EQ(hide_origin("from h.b and h:8080 and h:80", short_host),
+            "from h.b and upstream:8080 and upstream");
+  EXPECT_EQ(hide_origin("no address here", upstream::Origin{}), "no address here");
+}
+
 }  // namespace
 }  // namespace sheepdog::gateway
