@@ -202,7 +202,9 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
     AttemptResult& attempt, Deployment& deployment, providers::EncodeInput& input) {
   StreamGate gate(check_.holds_everything() ? StreamGate::Hold::kEverything
                                             : StreamGate::Hold::kToolCalls);
-  GatedRelay gated = co_await relay_gated(attempt, gate, stream_head(), sink_, clock_);
+  GatedRelay gated = co_await relay_gated(
+      attempt, gate, static_cast<size_t>(parts_.runtime.server().upstream_max_response_bytes),
+      stream_head(), sink_, clock_);
   RelayResult& relay = gated.relay;
   if (gated.started) {
     record_.time_to_first_token = gated.head_sent - start_;

@@ -65,8 +65,9 @@ boost::asio::awaitable<bool> deliver(std::string_view bytes, ClientSink& sink, c
 
 // The relay proper. Without a gate every decoded event goes out at once (the head is already
 // out); with one, only what the gate lets through, and the head with the first of it.
-boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, ResponseHead* head,
-                                  ClientSink& sink, const Clock& clock, GatedRelay& r) {
+boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, size_t max_held,
+                                  ResponseHead* head, ClientSink& sink, const Clock& clock,
+                                  GatedRelay& r) {
   RelayResult& result = r.relay;
   bool done = attempt.stream_done;
   std::string forward;
@@ -78,6 +79,15 @@ boost::asio::awaitable<void> pump(AttemptResult& attempt, StreamGate* gate, Resp
       forward.clear();
       gate->feed(out, forward);
       bytes = &forward;
+      if (max_held != 0 && gate->held().size() > max_held && !done && !stop) {
+        // A held answer is in memory whole until it is validated: past the cap it fails like
+        // a buffered answer that is too large (fallback, not retried on this deployment).
+        result.failure = ErrorKind::kResponseTooLarge;
+        result.detail = "the answer held for validation passed " + std::to_string(max_held) +
+                        " bytes (server.upstream_max_response_bytes)";
+        stop = true;
+        attempt.stream.cancel();
+      }
     }
     if (!bytes->empty() && !co_await deliver(*bytes, sink, clock, head, r)) {
       result.client_gone = true;
@@ -147,7 +157,7 @@ boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientS
                                                  const Clock& clock) {
   GatedRelay r;
   r.started = true;
-  co_await pump(attempt, nullptr, nullptr, sink, clock, r);
+  co_await pump(attempt, nullptr, 0, nullptr, sink, clock, r);
   RelayResult& result = r.relay;
   if (result.client_gone) {
     co_return result;
@@ -161,10 +171,10 @@ boost::asio::awaitable<RelayResult> relay_stream(AttemptResult& attempt, ClientS
 }
 
 boost::asio::awaitable<GatedRelay> relay_gated(AttemptResult& attempt, StreamGate& gate,
-                                               ResponseHead head, ClientSink& sink,
-                                               const Clock& clock) {
+                                               size_t max_held, ResponseHead head,
+                                               ClientSink& sink, const Clock& clock) {
   GatedRelay r;
-  co_await pump(attempt, &gate, &head, sink, clock, r);
+  co_await pump(attempt, &gate, max_held, &head, sink, clock, r);
   if (r.relay.client_gone || !r.relay.failure || !r.started) {
     co_return r;  // complete (the caller validates and ends it), gone, or retryable unseen
   }

@@ -55,10 +55,13 @@ struct GatedRelay {
   TimePoint head_sent{};  // when the head went out, if it did
 };
 
+// What the gate holds is in memory whole: past `max_held` bytes (0: no bound) the stream is
+// abandoned as response_too_large, like a buffered answer over its cap.
+//
 // REQUIRES: attempt succeeded as a stream. `head` goes out with the first bytes the gate lets
 // through. Honours terminal cancellation of the calling coroutine.
 boost::asio::awaitable<GatedRelay> relay_gated(AttemptResult& attempt, StreamGate& gate,
-                                               ResponseHead head, ClientSink& sink,
-                                               const Clock& clock);
+                                               size_t max_held, ResponseHead head,
+                                               ClientSink& sink, const Clock& clock);
 
 }  // namespace sheepdog::gateway

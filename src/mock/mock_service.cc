@@ -124,6 +124,15 @@ asio::awaitable<void> MockService::handle(const HttpRequest& request, Responder&
     co_await responder.send(std::move(response));
   } else if (path.starts_with("/_mock/")) {
     co_await control(request, responder, path);
+  } else if (path == "/v1/messages" || path.starts_with("/v1/messages/")) {
+    // Anthropic's SDK reads Anthropic's envelope: its own paths answer in it, as Anthropic
+    // does (404 not_found_error; a wrong method on /v1/messages is 405).
+    const bool wrong_method = path == "/v1/messages";
+    co_await responder.send(anthropic_error(
+        wrong_method ? 405 : 404, wrong_method ? "invalid_request_error" : "not_found_error",
+        (wrong_method ? "Method not allowed: " : "Not found: ") +
+            std::string(request.method_string()) + " " + std::string(path),
+        ""));
   } else {
     const ApiError error{
         "Invalid URL (" + std::string(request.method_string()) + " " + std::string(path) + ")",

@@ -289,9 +289,11 @@ asio::awaitable<ReadResult> read_request(HttpConnection& connection, bool first_
       co_return with_target(too_large_header(options, nullptr), data);
     }
     const size_t room = std::min(kHeaderReadBytes, buffer.max_size() - buffer.size());
+    // prepare() may move the buffer's bytes: `data` is stale from here on.
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(room), kUseTuple);
     if (ec && deadline.expired()) {
-      co_return with_target(timed_out("header", options.header_timeout, nullptr), data);
+      const std::string_view read(static_cast<const char*>(buffer.data().data()), buffer.size());
+      co_return with_target(timed_out("header", options.header_timeout, nullptr), read);
     }
     if (ec) {
       co_return is_disconnect(ec) ? gone() : malformed(ec.message());

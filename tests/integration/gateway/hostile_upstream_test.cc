@@ -186,6 +186,42 @@ TEST(HostileUpstreamTest, BufferedAnswersReleaseTheirBudget) {
   EXPECT_TRUE(eventually([&] { return gw.runtime().memory_budget().used() == 0; }));
 }
 
+// A validated stream holds a tool-call answer back until it ends: past
+// upstream_max_response_bytes of held events it is response_too_large, like a buffered answer,
+// instead of growing without bound. Nothing had reached the client, so it is a plain 502.
+TEST(HostileUpstreamTest, HeldStreamPastTheResponseCapIsTooLarge) {
+  RawUpstream a([](RawUpstream::Exchange& x) {
+    std::string raw = RawUpstream::chunked_head("text/event-stream");
+    raw += RawUpstream::chunk(
+        R"(data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":)"
+        R"({"tool_calls":[{"index":0,"id":"call_1","type":"function","function":)"
+        R"({"name":"f","arguments":"{\"a\":\""}}]},"finish_reason":null}]})"
+        "\n\n");
+    for (int i = 0; i < 400 && x.write(raw); ++i) {
+      raw = RawUpstream::chunk(
+          R"(data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":)"
+          R"({"tool_calls":[{"index":0,"function":{"arguments":")" +
+          std::string(1024, 'x') + R"("}}]},"finish_reason":null}]})" + "\n\n");
+    }
+  });
+  std::string config = yaml("  upstream_max_response_bytes: 64KiB\n");
+  const std::string backoff = "jitter: none}\n";
+  config.insert(config.find(backoff) + backoff.size(),
+                "    tool_validation: {mode: resample, streams: true}\n");
+  GatewayHarness gw(config, {{"A", a.url()}, {"B", a.url()}});
+  ASSERT_TRUE(gw.ok());
+  LoopbackClient c = gw.client();
+  const auto reply = c.request(c.make_request(
+      http::verb::post, "/v1/chat/completions",
+      R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}],)"
+      R"("tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object",)"
+      R"("properties":{"a":{"type":"string"}}}}}]})"));
+  EXPECT_EQ(reply.status(), 502) << reply.body();
+  EXPECT_EQ(error_of(reply.body()).at("code").as_string(), "upstream_response_too_large");
+  EXPECT_EQ(a.calls(), 1);
+  EXPECT_TRUE(eventually([&] { return logged(gw, R"("outcome":"response_too_large")"); }));
+}
+
 // Issue 10: "A stream with invalid JSON in a data: event is relayed as a success ending in
 // [DONE]". Now: what came before goes out, then our error event, no [DONE]; the attempt is a
 // malformed_response.

@@ -61,6 +61,30 @@ class MockAnthropicServerTest : public ::testing::Test {
   std::unique_ptr<MockServer> mock_;
 };
 
+// Anthropic's own paths answer in Anthropic's envelope, as the SDK expects (issue 10: the
+// mock's 404 there was OpenAI-shaped).
+TEST_F(MockAnthropicServerTest, UnknownMessagesPathsAnswerInAnthropicsShape) {
+  LoopbackClient client(mock_->port());
+  const LoopbackClient::Reply missing =
+      client.request(client.make_request(http::verb::post, "/v1/messages/batches", "{}"));
+  ASSERT_TRUE(missing.ok()) << missing.ec.message();
+  EXPECT_EQ(missing.status(), 404);
+  json::object body = json::parse(missing.body()).as_object();
+  EXPECT_EQ(body.at("type"), "error");
+  EXPECT_EQ(body.at("error").at("type"), "not_found_error");
+  EXPECT_NE(body.at("error").at("message").as_string().find("/v1/messages/batches"),
+            json::string::npos);
+
+  LoopbackClient other(mock_->port());
+  const LoopbackClient::Reply wrong =
+      other.request(other.make_request(http::verb::get, "/v1/messages", ""));
+  ASSERT_TRUE(wrong.ok()) << wrong.ec.message();
+  EXPECT_EQ(wrong.status(), 405);
+  body = json::parse(wrong.body()).as_object();
+  EXPECT_EQ(body.at("type"), "error");
+  EXPECT_EQ(body.at("error").at("type"), "invalid_request_error");
+}
+
 TEST_F(MockAnthropicServerTest, MessageIsReadByTheGateway) {
   const LoopbackClient::Reply reply = send(message_body(false));
   ASSERT_TRUE(reply.ok()) << reply.ec.message();
