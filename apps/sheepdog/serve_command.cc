@@ -14,7 +14,9 @@
 //
 // A configuration that does not load never starts a server: its errors are printed the way
 // check-config prints them, exit status 1. SIGINT/SIGTERM stop accepting, let in-flight
-// requests finish (up to server.drain_timeout) and exit 0. JSON log lines (one per attempt and
+// requests finish (up to server.drain_timeout) and exit 0. SIGHUP reloads --config's file
+// (gateway/reload.h): a file that does not load, or a runtime that does not build, changes
+// nothing and its errors are printed; in the quick start and the demo it is ignored. JSON log lines (one per attempt and
 // per request) go to stderr; human-readable lines to stdout.
 #include <fmt/format.h>
 
@@ -31,6 +33,7 @@
 #include "config/loader.h"
 #include "gateway/gateway.h"
 #include "gateway/quick_config.h"
+#include "gateway/reload.h"
 #include "mock/mock_server.h"
 #include "server/gateway_routes.h"
 #include "server/http_server.h"
@@ -60,6 +63,60 @@ struct ServeArgs {
   }
   std::fflush(stderr);
   throw CLI::RuntimeError(status);
+}
+
+void print_config_errors(const config::LoadResult& result, const std::string& file);
+
+// SIGHUP: loads the file again and applies it if it builds; prints what happened either way.
+void reload(const ServeArgs& args, const config::ServerConfig& running,
+            const gateway::RuntimeOptions& options, const Clock& clock,
+            gateway::Gateway& gateway) {
+  config::LoadResult loaded = config::load_config_file(args.config_file);
+  if (!loaded.ok()) {
+    print_config_errors(loaded, args.config_file);
+    fmt::print(stderr, "sheepdog serve: reload of {} failed; still serving the previous "
+                       "configuration\n",
+               config::printable(args.config_file));
+    std::fflush(stderr);
+    return;
+  }
+  config::Config next = std::move(*loaded.config);
+  for (const config::Diagnostic& warning : next.warnings) {
+    fmt::print(stderr, "{}\n", warning.to_warning_string());
+  }
+  // The command line's --port/--host/--threads still win over the file.
+  if (args.port >= 0) {
+    next.server.port = static_cast<uint16_t>(args.port);
+  }
+  if (!args.host.empty()) {
+    next.server.host = args.host;
+  }
+  if (args.threads >= 0) {
+    next.server.threads = args.threads;
+  }
+  const gateway::ReloadOutcome outcome =
+      gateway::reload_runtime(gateway, running, next, options, clock);
+  for (const std::string& warning : outcome.warnings) {
+    fmt::print(stderr, "sheepdog serve: warning: {}\n", config::printable(warning));
+  }
+  if (!outcome.applied) {
+    for (const std::string& error : outcome.errors) {
+      fmt::print(stderr, "sheepdog serve: {}\n", config::printable(error));
+    }
+    fmt::print(stderr, "sheepdog serve: reload of {} failed; still serving the previous "
+                       "configuration\n",
+               config::printable(args.config_file));
+    std::fflush(stderr);
+    return;
+  }
+  for (const std::string& name : outcome.needs_restart) {
+    fmt::print(stderr, "sheepdog serve: warning: {} changed; it takes effect on restart\n",
+               name);
+  }
+  fmt::print("sheepdog serve: reloaded {} ({} model{})\n", config::printable(args.config_file),
+             outcome.models, outcome.models == 1 ? "" : "s");
+  std::fflush(stderr);
+  std::fflush(stdout);
 }
 
 // Two mock upstreams with a modest fault rate, so the demo shows retries and failover.
@@ -272,6 +329,14 @@ int run_serve(const ServeArgs& args) {
   if (Status s = server.listen(); !s.is_ok()) {
     fail(1, s.message() + "; choose another --port or --host");
   }
+  server.on_hangup([&] {
+    if (args.config_file.empty()) {
+      fmt::print("sheepdog serve: SIGHUP ignored (no --config file to reload)\n");
+      std::fflush(stdout);
+      return;
+    }
+    reload(args, config.server, runtime_options, clock, gateway);
+  });
   server.stop_on_signals([&](int signal_number) {
     fmt::print("sheepdog serve: {} received; finishing in-flight requests (up to {:g} s)\n",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT",

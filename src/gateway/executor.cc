@@ -124,6 +124,12 @@ std::string Executor::make_request_id() {
 }
 
 asio::awaitable<void> Executor::execute(GatewayRequest request, ClientSink& sink) {
+  // Counted so that the Gateway does not destroy a replaced runtime's executor under a request.
+  struct InFlight {
+    size_t& count;
+    explicit InFlight(size_t& c) : count(c) { ++count; }
+    ~InFlight() { --count; }
+  } in_flight(in_flight_);
   if (request.request_id.empty()) {
     request.request_id = make_request_id();
   }

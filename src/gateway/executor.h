@@ -37,6 +37,8 @@ class Executor {
   std::string make_request_id();
 
   upstream::UpstreamClient& client() { return client_; }
+  // Requests inside execute() now.
+  size_t in_flight() const { return in_flight_; }
 
  private:
   boost::asio::awaitable<void> run(GatewayRequest& request, ClientSink& sink);
@@ -46,6 +48,7 @@ class Executor {
   SeededRandom random_;
   upstream::UpstreamClient client_;
   Observer observer_;
+  size_t in_flight_ = 0;
 };
 
 }  // namespace sheepdog::gateway

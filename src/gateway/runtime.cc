@@ -97,8 +97,11 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
       std::move(options), clock, static_cast<size_t>(config.server.upstream_memory_budget)));
   rt->server_ = config.server;
   rt->redactor_ = KeyRedactor(provider_secrets(config));
-  rt->idempotency_ = std::make_unique<MemoryIdempotencyStore>(
-      config.server.idempotency.ttl, config.server.idempotency.in_progress_timeout);
+  rt->idempotency_ = rt->options_.idempotency != nullptr
+                         ? rt->options_.idempotency
+                         : std::make_shared<MemoryIdempotencyStore>(
+                               config.server.idempotency.ttl,
+                               config.server.idempotency.in_progress_timeout);
 
   // One TLS context for every upstream: the CA files of all providers are trusted together.
   upstream::TlsOptions tls_options;

@@ -95,6 +95,8 @@ struct RuntimeOptions {
   bool verify_tls = true;
   // Structured log lines go here; null = none. Must outlive the runtime.
   StructuredLogger* logger = nullptr;
+  // Use this idempotency store instead of making one (a reload hands the running one over).
+  std::shared_ptr<IdempotencyStore> idempotency;
 };
 
 // A configured alias that has no deployment to serve because every one of its providers lost
@@ -140,6 +142,7 @@ class Runtime {
   boost::asio::ssl::context& tls() { return tls_; }
   // Answers of requests with an Idempotency-Key (server.idempotency).
   IdempotencyStore& idempotency() { return *idempotency_; }
+  std::shared_ptr<IdempotencyStore> shared_idempotency() const { return idempotency_; }
   // Compiled tool/response_format schemas, shared between requests (llm/validator_cache.h).
   llm::ValidatorCache& validators() { return validators_; }
   // Bytes of buffered upstream answers held at once (server.upstream_memory_budget), shared by
@@ -173,7 +176,7 @@ class Runtime {
   std::vector<std::unique_ptr<providers::Provider>> providers_;
   std::vector<std::unique_ptr<ProviderKeys>> keys_;            // one per provider with api_keys
   std::unordered_map<std::string, ProviderKeys*> keys_index_;  // by provider name
-  std::unique_ptr<IdempotencyStore> idempotency_;
+  std::shared_ptr<IdempotencyStore> idempotency_;
   llm::ValidatorCache validators_;
   KeyRedactor redactor_;
   upstream::MemoryBudget memory_budget_;

@@ -1,5 +1,7 @@
 #include "mock/mock_server.h"
 
+#include <cstdio>
+
 #include "server/protocol_error_shape.h"
 
 namespace sheepdog::mock {
@@ -54,6 +56,12 @@ Status MockServer::run(const std::function<void(const std::string&)>& on_ready,
   }
   if (handle_signals) {
     server_->stop_on_signals();
+    server_->on_hangup([] {
+      std::fprintf(stderr,
+                   "sheepdog mock: SIGHUP ignored (nothing to reload: POST /_mock/faults or "
+                   "/_mock/script changes a running mock)\n");
+      std::fflush(stderr);
+    });
   }
   if (on_ready) {
     on_ready(url());

@@ -56,7 +56,8 @@ class MockServer {
   // accepted from then on). REQUIRES: neither start() nor run() was called before.
   Status start();
   // Binds, calls `on_ready(url())`, and serves on the calling thread (plus threads - 1 more)
-  // until stop() or, if `handle_signals`, SIGINT/SIGTERM. REQUIRES: as start().
+  // until stop() or, if `handle_signals`, SIGINT/SIGTERM (SIGHUP is then logged and ignored:
+  // POST /_mock/faults changes the faults of a running mock). REQUIRES: as start().
   Status run(const std::function<void(const std::string& url)>& on_ready, bool handle_signals);
   // Graceful stop (see HttpServer::stop()); joins the background thread if start() made one.
   // Idempotent. Not callable from a request handler.

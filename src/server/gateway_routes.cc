@@ -134,7 +134,9 @@ class GatewayRoutes {
       co_await responder.send(std::move(*response));
       co_return;
     }
-    gateway::Executor* executor = co_await gateway_.this_thread_executor();
+    // The request runs on this runtime to its end, whatever a reload (SIGHUP) does meanwhile.
+    const std::shared_ptr<gateway::Runtime> runtime = gateway_.current();
+    gateway::Executor* executor = co_await gateway_.this_thread_executor(runtime);
     std::string request_id;
     if (std::optional<std::string> id = usable_request_id(request["x-request-id"])) {
       request_id = std::move(*id);
@@ -142,7 +144,7 @@ class GatewayRoutes {
       request_id = executor->make_request_id();
     }
     gateway::GatewayRequest call;
-    response = prepare_call(request, route, path, std::move(request_id), call);
+    response = prepare_call(*runtime, request, route, path, std::move(request_id), call);
     if (response) {
       co_await responder.send(std::move(*response));
       co_return;
@@ -200,10 +202,12 @@ class GatewayRoutes {
         return text_response(http::status::ok, R"({"status":"ok"})", "application/json");
       case Route::kReadiness:
         return readiness();
-      case Route::kDeployments:
-        return text_response(http::status::ok,
-                             deployments_json(gateway_.runtime(), gateway_.runtime().clock().now()),
+      case Route::kDeployments: {
+        // Held, not referenced: a reload (SIGHUP) may replace the runtime meanwhile.
+        const std::shared_ptr<gateway::Runtime> runtime = gateway_.current();
+        return text_response(http::status::ok, deployments_json(*runtime, runtime->clock().now()),
                              "application/json");
+      }
       case Route::kMetrics:
         return text_response(http::status::ok, gateway_.render_metrics(), kPrometheusContentType);
       default:
@@ -214,7 +218,8 @@ class GatewayRoutes {
   // The admin endpoints show key fingerprints, limits and use: with server.admin_keys only those
   // open them; without, any client key does (and nothing is asked when there are none).
   std::optional<HttpResponse> admin_refusal(const HttpRequest& request) const {
-    const config::ServerConfig& server = gateway_.runtime().server();
+    const std::shared_ptr<gateway::Runtime> runtime = gateway_.current();
+    const config::ServerConfig& server = runtime->server();
     const std::vector<std::string>& keys =
         server.admin_keys.empty() ? server.api_keys : server.admin_keys;
     const std::string_view authorization = request[http::field::authorization];
@@ -237,7 +242,8 @@ class GatewayRoutes {
   // deployment's breaker lets calls through: a load balancer then sends traffic elsewhere while
   // every upstream of this instance is open-circuited.
   HttpResponse readiness() const {
-    gateway::Runtime& runtime = gateway_.runtime();
+    const std::shared_ptr<gateway::Runtime> held = gateway_.current();
+    gateway::Runtime& runtime = *held;
     const TimePoint now = runtime.clock().now();
     size_t available = 0;
     for (const auto& deployment : runtime.deployments()) {
@@ -256,14 +262,15 @@ class GatewayRoutes {
 
   // Authenticates and validates an API request into `call`; returns the answer instead when
   // there is one already (401, 400, the models list).
-  std::optional<HttpResponse> prepare_call(const HttpRequest& request, Route route,
+  std::optional<HttpResponse> prepare_call(gateway::Runtime& runtime, const HttpRequest& request,
+                                           Route route,
                                            std::string_view path, std::string request_id,
                                            gateway::GatewayRequest& call) const {
     std::string authorization(request[http::field::authorization]);
     if (route == Route::kMessages && authorization.empty() && !request["x-api-key"].empty()) {
       authorization = "Bearer " + std::string(request["x-api-key"]);  // the Anthropic SDK's way
     }
-    if (!authorized(authorization, gateway_.runtime().server().api_keys)) {
+    if (!authorized(authorization, runtime.server().api_keys)) {
       if (route == Route::kMessages) {
         return messages_error(
             401,
@@ -281,8 +288,8 @@ class GatewayRoutes {
           request_id);
     }
     if (route == Route::kModels || route == Route::kModel) {
-      std::string body = route == Route::kModels ? models_json(gateway_.runtime())
-                                                 : model_json(gateway_.runtime(), path.substr(11));
+      std::string body = route == Route::kModels ? models_json(runtime)
+                                                 : model_json(runtime, path.substr(11));
       if (body.empty()) {
         return api_error(
             http::status::not_found,

@@ -69,6 +69,7 @@ struct HttpServer::Worker {
   asio::steady_timer drain_timer{ioc};
   asio::steady_timer kill_timer{ioc};
   std::optional<asio::signal_set> signals;
+  std::optional<asio::signal_set> hangups;
 };
 
 Status HttpServerOptions::validate() const {
@@ -264,6 +265,9 @@ void HttpServer::begin_stop(Worker& worker) {
   if (worker.signals) {
     worker.signals->cancel(ignored);
   }
+  if (worker.hangups) {
+    worker.hangups->cancel(ignored);  // still caught while draining, and ignored
+  }
   // Copy: closing an idle connection can finish its coroutine, which erases it from the set.
   const std::vector<HttpConnection*> connections(worker.connections.begin(),
                                                  worker.connections.end());
@@ -319,6 +323,27 @@ void HttpServer::stop_on_signals(std::function<void(int)> on_signal) {
     if (on_signal_) {
       on_signal_(signal_number);
     }
+  });
+}
+
+void HttpServer::on_hangup(std::function<void()> handler) {
+  Worker& worker = *workers_[0];
+  on_hangup_ = std::move(handler);
+  worker.hangups.emplace(worker.ioc, SIGHUP);
+  wait_for_hangup(worker);
+}
+
+void HttpServer::wait_for_hangup(Worker& worker) {
+  worker.hangups->async_wait([this, &worker](boost::system::error_code ec, int) {
+    if (ec || stop_requested_.load(std::memory_order_relaxed)) {
+      return;
+    }
+    try {
+      on_hangup_();
+    } catch (const std::exception& e) {
+      spdlog::error("http: the SIGHUP handler failed: {}", e.what());
+    }
+    wait_for_hangup(worker);
   });
 }
 

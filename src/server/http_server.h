@@ -104,6 +104,10 @@ class HttpServer {
   // Makes SIGINT and SIGTERM call stop(), then `on_signal` if set (e.g. to print a line). The
   // handlers run on an io thread while run() is executing. REQUIRES: before run().
   void stop_on_signals(std::function<void(int signal_number)> on_signal = {});
+  // Makes each SIGHUP call `handler` on io thread 0 (it blocks that thread while it runs; an
+  // exception from it is logged) until the server stops. Without this, SIGHUP is left at its
+  // default, which ends the process. REQUIRES: listen() succeeded; before run().
+  void on_hangup(std::function<void()> handler);
 
   // Connections being served now (excluding those refused with 503), and since start.
   size_t active_connections() const { return active_.load(std::memory_order_relaxed); }
@@ -116,6 +120,7 @@ class HttpServer {
   asio::awaitable<void> accept_loop(Worker& worker);
   asio::awaitable<void> session(Worker& worker, asio::ip::tcp::socket socket);
   void begin_stop(Worker& worker);
+  void wait_for_hangup(Worker& worker);
   void force_close(Worker& worker);
 
   const HttpServerOptions options_;
@@ -125,6 +130,7 @@ class HttpServer {
   std::atomic<bool> stop_requested_{false};
   uint16_t port_ = 0;
   std::function<void(int)> on_signal_;
+  std::function<void()> on_hangup_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
