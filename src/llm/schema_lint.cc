@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_values.h"
 #include "core/json_fields.h"
 #include "llm/json_text.h"
 #include "llm/schema_regex.h"
@@ -29,18 +30,6 @@ constexpr double kMaxCount = 9007199254740992.0;
 constexpr std::array<std::string_view, 7> kTypeNames = {"null",   "boolean", "object", "array",
                                                         "number", "integer", "string"};
 
-std::optional<double> number_of(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::int64:
-      return static_cast<double>(v.get_int64());
-    case json::kind::uint64:
-      return static_cast<double>(v.get_uint64());
-    case json::kind::double_:
-      return v.get_double();
-    default:
-      return std::nullopt;
-  }
-}
 
 std::string shown(const json::value& v) { return json_text(v, 60); }
 
@@ -278,7 +267,7 @@ class Linter {
       fail("uniqueItems", fmt::format("uniqueItems must be a boolean, got {}", shown(*v)));
     }
     if (const json::value* v = o[kw("multipleOf")]) {
-      const std::optional<double> d = number_of(*v);
+      const std::optional<double> d = json_number(*v);
       if (!d || !(*d > 0) || !std::isfinite(*d)) {
         fail("multipleOf",
              fmt::format("multipleOf must be a number greater than 0, got {}", shown(*v)));
@@ -362,7 +351,7 @@ class Linter {
       if (exclusive && v->is_bool()) {
         continue;  // draft 4: a flag on minimum / maximum
       }
-      const std::optional<double> d = number_of(*v);
+      const std::optional<double> d = json_number(*v);
       if (!d) {
         fail(key, fmt::format("{} must be a number, got {}", key, shown(*v)));
         return;
@@ -401,7 +390,7 @@ class Linter {
       if (v == nullptr) {
         continue;
       }
-      const std::optional<double> d = number_of(*v);
+      const std::optional<double> d = json_number(*v);
       if (!d || *d < 0 || *d != std::floor(*d) || *d > kMaxCount) {
         fail(key, fmt::format("{} must be a whole number from 0 to 2^53, got {}", key, shown(*v)));
         return;

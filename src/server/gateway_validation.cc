@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/json_values.h"
 #include "llm/request_tools_check.h"
 #include "server/json_body.h"
 #include "server/openai_params.h"
@@ -20,29 +21,10 @@ ApiError invalid(std::string message, std::string param, std::string code) {
                   std::optional(std::move(code))};
 }
 
-std::string_view type_name(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
 
 ApiError wrong_type(std::string_view param, std::string_view expected, const json::value& v) {
   return invalid("Invalid type for '" + std::string(param) + "': expected " +
-                     std::string(expected) + ", but got " + std::string(type_name(v)) + ".",
+                     std::string(expected) + ", but got " + std::string(json_kind_phrase(v)) + ".",
                  std::string(param), "invalid_type");
 }
 
@@ -59,7 +41,7 @@ std::optional<ApiError> parse_body(std::string_view body, gateway::GatewayReques
   }
   if (!parsed.is_object()) {
     return invalid(
-        "The request body must be a JSON object, but got " + std::string(type_name(parsed)) + ".",
+        "The request body must be a JSON object, but got " + std::string(json_kind_phrase(parsed)) + ".",
         "", "invalid_json");
   }
   out.body = std::move(parsed.get_object());

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_values.h"
 #include "core/json_fields.h"
 
 namespace sheepdog::server {
@@ -13,27 +14,6 @@ namespace {
 
 namespace json = boost::json;
 
-// "a string", "an array", ... as OpenAI's messages say it.
-std::string_view article_type(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-      return "an integer";
-    case json::kind::double_:
-      return "a decimal";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
 
 ApiError invalid(std::string param, std::string message, std::string code) {
   return ApiError{std::move(message), "invalid_request_error", std::move(param), std::move(code)};
@@ -42,22 +22,10 @@ ApiError invalid(std::string param, std::string message, std::string code) {
 ApiError wrong_type(std::string_view param, std::string_view expected, const json::value& v) {
   return invalid(std::string(param),
                  fmt::format("Invalid type for '{}': expected {}, but got {} instead.", param,
-                             expected, article_type(v)),
+                             expected, json_kind_phrase(v, /*split_numbers=*/true)),
                  "invalid_type");
 }
 
-std::optional<double> number(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::int64:
-      return static_cast<double>(v.get_int64());
-    case json::kind::uint64:
-      return static_cast<double>(v.get_uint64());
-    case json::kind::double_:
-      return v.get_double();
-    default:
-      return std::nullopt;
-  }
-}
 
 std::string shown(double d) { return fmt::format("{}", d); }
 
@@ -69,7 +37,7 @@ std::optional<ApiError> check_number(const json::object& body, std::string_view 
     return std::nullopt;
   }
   const std::string name(param.empty() ? key : param);
-  const std::optional<double> d = number(*v);
+  const std::optional<double> d = json_number(*v);
   if (!d) {
     return wrong_type(name, integer ? "an integer" : "a number", *v);
   }

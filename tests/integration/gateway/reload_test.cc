@@ -40,15 +40,7 @@ models:
 }
 
 config::Config load(std::string_view text, const std::map<std::string, std::string>& env) {
-  config::LoadOptions options;
-  options.env = [env](const std::string& name) -> std::optional<std::string> {
-    const auto it = env.find(name);
-    return it == env.end() ? std::nullopt : std::optional(it->second);
-  };
-  config::LoadResult loaded = config::load_config_string(text, "reload.yaml", options);
-  for (const auto& e : loaded.errors) {
-    ADD_FAILURE() << e.to_string();
-  }
+  config::LoadResult loaded = load_test_config(text, env);
   return loaded.ok() ? *loaded.config : config::Config{};
 }
 

@@ -68,21 +68,28 @@ inline bool eventually(const std::function<bool()>& condition,
   return true;
 }
 
+// `yaml` loaded with ${NAME} read from `env` only; each error is a test failure.
+inline config::LoadResult load_test_config(std::string_view yaml,
+                                           const std::map<std::string, std::string>& env) {
+  config::LoadOptions load;
+  load.env = [env](const std::string& name) -> std::optional<std::string> {
+    const auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional(it->second);
+  };
+  config::LoadResult loaded = config::load_config_string(yaml, "test.yaml", load);
+  for (const auto& e : loaded.errors) {
+    ADD_FAILURE() << e.to_string();
+  }
+  return loaded;
+}
+
 class GatewayHarness {
  public:
   // `yaml` may use ${NAME} for each entry of `env` (typically mock URLs).
   GatewayHarness(std::string_view yaml, std::map<std::string, std::string> env,
                  RuntimeOptions options = {},
                  const std::function<void(server::HttpServerOptions&)>& tweak = {}) {
-    config::LoadOptions load;
-    load.env = [env](const std::string& name) -> std::optional<std::string> {
-      const auto it = env.find(name);
-      return it == env.end() ? std::nullopt : std::optional(it->second);
-    };
-    config::LoadResult loaded = config::load_config_string(yaml, "test.yaml", load);
-    for (const auto& e : loaded.errors) {
-      ADD_FAILURE() << e.to_string();
-    }
+    config::LoadResult loaded = load_test_config(yaml, env);
     if (loaded.ok()) {
       start(*loaded.config, std::move(options), tweak);
     }

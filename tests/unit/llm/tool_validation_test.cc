@@ -266,8 +266,11 @@ TEST_F(ToolValidationTest, LaterChoiceFails) {
   EXPECT_EQ(report.summary(),
             "choice 1: tool call 0 (get_weather): /location: missing required "
             "property");
+  // Through a const view: json::object::operator[] may regrow the table (moving every member)
+  // even for a key that exists, and the two arguments' evaluation order is unspecified.
+  const json::object& view = completion;
   EXPECT_EQ(choice_message(completion, 1),
-            &completion["choices"].as_array()[1].as_object()["message"].as_object());
+            &view.at("choices").as_array()[1].as_object().at("message").as_object());
   EXPECT_EQ(choice_message(completion, 2), nullptr);
 }
 
