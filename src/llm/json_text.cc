@@ -144,7 +144,9 @@ std::string display_path(const std::string& pointer) {
 void normalize_numbers(json::value& value) {
   if (value.is_double()) {
     const double d = value.get_double();
-    if (d == static_cast<double>(static_cast<int64_t>(d)) && d >= -9.0e15 && d <= 9.0e15) {
+    // The range first: converting a double outside int64's range is undefined behaviour
+    // (the fuzzer found 1e308 here).
+    if (d >= -9.0e15 && d <= 9.0e15 && d == static_cast<double>(static_cast<int64_t>(d))) {
       value = static_cast<int64_t>(d);
     }
   } else if (value.is_array()) {

@@ -78,6 +78,16 @@ TEST(JsonTextTest, IntegralNumbersBecomeIntegers) {
   EXPECT_TRUE(value.at("c").is_double());  // beyond 9e15: kept, a double cannot say
 }
 
+// Found by the tool_validator fuzz target: 1e308 was converted to int64 before its range was
+// checked (undefined behaviour; UBSan aborts).
+TEST(JsonTextTest, NumbersBeyondInt64AreKeptAsDoubles) {
+  json::value value = json::parse(R"([1e308, -1e308, 1.7976931348623157e308, 9.3e18])");
+  normalize_numbers(value);
+  for (const json::value& item : value.as_array()) {
+    EXPECT_TRUE(item.is_double()) << item;
+  }
+}
+
 TEST(JsonTextTest, ParseTextNamesTheProblem) {
   json::value out = "untouched";
   std::optional<TextProblem> problem = parse_text(" \n", true, "arguments", out);
