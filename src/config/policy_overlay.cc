@@ -185,7 +185,14 @@ void decode_failure_kinds(SectionDecoder& breaker) {
   bool ok = true;
   for (size_t i = 0; i < list.size(); ++i) {
     const std::optional<size_t> index = d.choice(list[i], index_path(path, i), kinds);
-    if (index) {
+    if (index && all_error_kinds()[*index] == ErrorKind::kCancelled) {
+      // Not an upstream failure: the client went away, or the call was never made. Counting it
+      // would let disconnecting clients (or key rotation) open a healthy deployment's breaker.
+      d.error(list[i], index_path(path, i),
+              "'cancelled' cannot trip a breaker: it is the client going away or a call never "
+              "made, not an upstream failure; remove it");
+      ok = false;
+    } else if (index) {
       set[*index] = true;
     } else {
       ok = false;

@@ -22,7 +22,10 @@ constexpr std::array<KindInfo, kErrorKindCount> kKinds = {{
     {"timeout", Disposition::kRetry},
     {"connect_failed", Disposition::kRetry},
     {"connection_reset", Disposition::kRetry},
-    {"auth", Disposition::kFail},
+    // Fall back: another deployment (other credentials, another upstream) may well answer; with
+    // none left the request fails as before (issue 11: `--upstream A --upstream B` with A
+    // refusing the key never tried B).
+    {"auth", Disposition::kFallBack},
     {"bad_request", Disposition::kFail},
     {"context_length_exceeded", Disposition::kFallBack},
     {"content_filtered", Disposition::kFallBack},

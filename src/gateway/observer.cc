@@ -43,6 +43,10 @@ void Observer::on_attempt(const AttemptRecord& r) {
   if (!r.detail.empty()) {
     fields.str("detail", r.detail);
   }
+  if (r.usage.reported) {
+    fields.num("prompt_tokens", r.usage.prompt_tokens)
+        .num("completion_tokens", r.usage.completion_tokens);
+  }
   logger_->log(r.error ? LogLevel::kWarn : LogLevel::kInfo, "attempt", fields);
 }
 

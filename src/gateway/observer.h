@@ -31,6 +31,7 @@ struct AttemptRecord {
   bool stream = false;
   std::string_view detail;  // transport or decode problem (no content)
   std::string_view key_id;  // the API key's fingerprint, "" if no pool key was used
+  providers::TokenUsage usage;  // what this attempt's answer reported, if it did
 };
 
 struct RequestRecord {
@@ -48,7 +49,7 @@ struct RequestRecord {
   Duration backoff{};       // sum of retry waits
   Duration client_write{};  // time blocked writing to the client (streams)
   std::optional<Duration> time_to_first_token;
-  providers::TokenUsage usage;
+  providers::TokenUsage usage;  // summed over every attempt (RequestRun::record_attempt)
   // Answer validation: "valid", "repaired", "failed"; "" when the answer was not validated.
   std::string_view validation;
 };

@@ -42,13 +42,15 @@ std::optional<size_t> ProviderKeys::acquire(int64_t estimated_tokens, TimePoint 
 }
 
 bool ProviderKeys::rests_key(ErrorKind kind) {
-  return kind == ErrorKind::kRateLimited || kind == ErrorKind::kQuotaExhausted;
+  return kind == ErrorKind::kRateLimited || kind == ErrorKind::kQuotaExhausted ||
+         kind == ErrorKind::kAuth;
 }
 
 void ProviderKeys::rest(size_t index, ErrorKind kind, std::optional<Duration> pushback,
                         TimePoint now) {
   const Duration asked = pushback.value_or(Duration::zero());
-  const Duration wait = kind == ErrorKind::kQuotaExhausted ? std::max(kQuotaCoolDown, asked)
+  const Duration wait = kind == ErrorKind::kQuotaExhausted || kind == ErrorKind::kAuth
+                            ? std::max(kQuotaCoolDown, asked)
                         : asked > Duration::zero()         ? asked
                                                            : kDefaultCoolDown;
   pool_.cool_down(index, wait, now);

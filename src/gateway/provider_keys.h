@@ -6,8 +6,9 @@
 // Which refusals rest a key: a 429 (rate_limited) for its Retry-After, or kDefaultCoolDown
 // when the provider gave none; an exhausted quota (quota_exhausted, a 429 saying the account
 // is out of credit) for kQuotaCoolDown, since it will not come back within a request's
-// lifetime. An auth failure does not rotate: a revoked key is a configuration error to surface
-// (502), not a limit to route around.
+// lifetime. An auth failure (401/403: a revoked or mistyped key) rests the key for
+// kQuotaCoolDown too, so requests rotate to the provider's other keys meanwhile and the rest
+// shows in /health/deployments; with no key or deployment left the client gets a 502 naming it.
 #pragma once
 
 #include <optional>

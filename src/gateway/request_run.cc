@@ -124,8 +124,8 @@ int64_t RequestRun::estimated_tokens() {
 asio::awaitable<RequestRun::KeyStep> RequestRun::on_no_key(Deployment& deployment, size_t index,
                                                            CandidatePicker::Want& want) {
   TimePoint now = clock_.now();
-  // Admitted by the breaker but never called: a neutral record frees a half-open probe slot.
-  deployment.breaker.record(AttemptOutcome::failure(ErrorKind::kCancelled), now);
+  // Admitted by the breaker but never called: released, which frees a half-open probe slot.
+  deployment.breaker.release(now);
   if (segment_->picker.has_alternative(now)) {
     segment_->picker.exclude(index);
     want = CandidatePicker::Want::kNext;
@@ -332,6 +332,8 @@ void RequestRun::record_attempt(const AttemptResult& attempt, const Deployment& 
   r.backoff = pending_backoff_;
   r.stream = request_.stream;
   r.detail = attempt.detail;
+  r.usage = attempt.usage;
+  record_.usage += attempt.usage;  // every attempt's tokens, the request's sum
   if (key_ && deployment.keys != nullptr) {
     r.key_id = deployment.keys->pool().fingerprint(*key_);
   }
@@ -433,7 +435,7 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
     now = clock_.now();
 
     if (sink_.client_gone() || attempt.outcome.error == ErrorKind::kCancelled) {
-      deployment.breaker.record(AttemptOutcome::failure(ErrorKind::kCancelled), now);
+      deployment.breaker.release(now);
       deployment.stats.on_abandon();
       release_retry_slot();
       record_attempt(attempt, deployment, ErrorKind::kCancelled);
@@ -456,8 +458,11 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
     // A refused key is that key's limit, not the deployment's health: the key rests (and the
     // pool keeps requests off it), so neither the breaker nor the retry budget counts it.
     const bool key_refused = key_ && ProviderKeys::rests_key(kind);
-    deployment.breaker.record(
-        key_refused ? AttemptOutcome::failure(ErrorKind::kCancelled) : attempt.outcome, now);
+    if (key_refused) {
+      deployment.breaker.release(now);
+    } else {
+      deployment.breaker.record(attempt.outcome, now);
+    }
     deployment.stats.on_failure();
     if (!key_refused) {
       segment_->alias.budget.record_failure();
@@ -553,7 +558,6 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
     segment_->alias.budget.record_success();
     release_retry_slot();
     record_attempt(attempt, deployment, std::nullopt);
-    record_.usage = attempt.usage;
     correct_key_charge(deployment, attempt.usage);
     ResponseHead h = head(attempt.response.status);
     const std::string_view type = attempt.response.headers.value("content-type");
@@ -584,7 +588,7 @@ void RequestRun::settle_stream(AttemptResult& attempt, Deployment& deployment,
                                const RelayResult& relay, bool started, bool invalid) {
   record_.upstream += relay.upstream;
   record_.client_write += relay.client_write;
-  record_.usage = relay.usage;
+  attempt.usage = relay.usage;
   correct_key_charge(deployment, relay.usage);
   const TimePoint now = clock_.now();
   std::optional<ErrorKind> error;
@@ -595,7 +599,7 @@ void RequestRun::settle_stream(AttemptResult& attempt, Deployment& deployment,
     segment_->alias.budget.record_failure();
   } else if (relay.client_gone) {
     error = ErrorKind::kCancelled;
-    deployment.breaker.record(AttemptOutcome::failure(ErrorKind::kCancelled), now);
+    deployment.breaker.release(now);
     deployment.stats.on_abandon();
   } else {
     deployment.breaker.record(attempt.outcome, now);

@@ -31,18 +31,6 @@ std::string unsupported(std::string message, std::string_view param) {
   return json::serialize(json::object{{"error", std::move(error)}});
 }
 
-bool wants_usage(const json::object* body) {
-  if (body == nullptr) {
-    return false;
-  }
-  const json::value* options = body->if_contains("stream_options");
-  if (options == nullptr || !options->is_object()) {
-    return false;
-  }
-  const json::value* include = options->get_object().if_contains("include_usage");
-  return include != nullptr && include->is_bool() && include->get_bool();
-}
-
 }  // namespace
 
 EncodeResult AnthropicProvider::encode(const EncodeInput& input,
@@ -108,7 +96,7 @@ DecodeResult AnthropicProvider::decode(Operation /*operation*/,
 }
 
 std::unique_ptr<StreamDecoder> AnthropicProvider::stream_decoder(const EncodeInput& input) const {
-  return std::make_unique<AnthropicStreamDecoder>(wants_usage(input.body), unix_now());
+  return std::make_unique<AnthropicStreamDecoder>(client_wants_stream_usage(input.body), unix_now());
 }
 
 std::string AnthropicProvider::relay_error_body(const upstream::UpstreamResponse& response) const {

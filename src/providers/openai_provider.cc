@@ -40,8 +40,57 @@ std::string_view trim_left(std::string_view s) {
   return s;
 }
 
+size_t skip_space(std::string_view s, size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
+    ++i;
+  }
+  return i;
+}
+
+// Erases the one `"usage": null` member from a chunk's JSON text, with the comma that joins it
+// to its neighbour; false (and `data` untouched) unless "usage" occurs exactly once, as that
+// member. Hand-written because a JSON parse and re-serialization of every chunk would cost more
+// than relaying it. Text inside strings cannot match: a quote in a JSON string is escaped, so
+// `"usage"` with bare quotes is always a key.
+bool erase_null_usage(std::string& data) {
+  const std::string_view key = "\"usage\"";
+  const size_t start = data.find(key);
+  if (start == std::string::npos || data.find(key, start + 1) != std::string::npos) {
+    return false;
+  }
+  size_t i = skip_space(data, start + key.size());
+  if (i >= data.size() || data[i] != ':') {
+    return false;
+  }
+  i = skip_space(data, i + 1);
+  if (data.compare(i, 4, "null") != 0) {
+    return false;
+  }
+  size_t end = i + 4;
+  size_t after = skip_space(data, end);
+  if (after < data.size() && data[after] == ',') {
+    data.erase(start, after + 1 - start);
+    return true;
+  }
+  size_t before = start;
+  while (before > 0 && (data[before - 1] == ' ' || data[before - 1] == '\t' ||
+                        data[before - 1] == '\n' || data[before - 1] == '\r')) {
+    --before;
+  }
+  if (before > 0 && data[before - 1] == ',') {
+    data.erase(before - 1, end - (before - 1));
+    return true;
+  }
+  if (before > 0 && data[before - 1] == '{' && after < data.size() && data[after] == '}') {
+    data.erase(start, end - start);  // {"usage":null} becomes {}
+    return true;
+  }
+  return false;
+}
+
 class OpenAIStreamDecoder final : public SseStreamDecoder {
  public:
+  explicit OpenAIStreamDecoder(bool client_wants_usage) : client_wants_usage_(client_wants_usage) {}
   const TokenUsage& usage() const override { return usage_; }
 
  private:
@@ -54,47 +103,99 @@ class OpenAIStreamDecoder final : public SseStreamDecoder {
     if (chunk && !event.is_done() && !event.data.empty() && !is_json_text(event.data, true)) {
       return false;
     }
-    upstream::append_sse_event(event, out);
-    ++step.events;
     if (event.is_done()) {
+      upstream::append_sse_event(event, out);
+      ++step.events;
       finish();
       return true;
     }
-    inspect(event.data, step);
+    switch (inspect(event.data, step)) {
+      case Relay::kAsIs:
+        upstream::append_sse_event(event, out);
+        ++step.events;
+        break;
+      case Relay::kWithoutUsage: {
+        upstream::SseEvent trimmed = event;
+        trimmed.data = without_usage_;
+        upstream::append_sse_event(trimmed, out);
+        ++step.events;
+        break;
+      }
+      case Relay::kNot:
+        break;
+    }
     if (step.upstream_error) {
       finish();
     }
     return true;
   }
 
+  enum class Relay { kAsIs, kWithoutUsage, kNot };
+
   // Reads usage from the chunk that carries it, and notices an error event. Chunks are parsed
-  // only when they mention either, so ordinary content chunks cost a substring search.
-  void inspect(std::string_view data, Step& step) {
+  // only when they mention either, so ordinary content chunks cost a substring search. A usage
+  // chunk the client did not ask for is not relayed (OpenAI's has `choices: []`); one that also
+  // carries choices (some compatible servers put usage on the last content chunk) is relayed
+  // without its usage.
+  Relay inspect(std::string_view data, Step& step) {
     const bool maybe_usage = data.find("\"usage\"") != std::string_view::npos;
     const bool maybe_error = trim_left(data).starts_with("{\"error\"");
     if (!maybe_usage && !maybe_error) {
-      return;
+      return Relay::kAsIs;
+    }
+    if (maybe_usage && !maybe_error) {
+      // Every chunk but the last says "usage":null once the upstream was asked for usage;
+      // these are trimmed as text, not parsed and re-serialized, as they are most of a stream.
+      without_usage_ = data;
+      if (erase_null_usage(without_usage_)) {
+        return client_wants_usage_ ? Relay::kAsIs : Relay::kWithoutUsage;
+      }
     }
     boost::system::error_code ec;
     json::value parsed = json::parse(data, ec);
     if (ec || !parsed.is_object()) {
-      return;
+      return Relay::kAsIs;
     }
-    const json::object& object = parsed.get_object();
+    json::object& object = parsed.get_object();
     if (maybe_error && object.contains("error")) {
       step.upstream_error = true;
-      return;
+      return Relay::kAsIs;
     }
     TokenUsage usage = read_openai_usage(object);
-    if (usage.reported) {
-      usage_ = usage;
+    if (!usage.reported) {
+      return Relay::kAsIs;
     }
+    usage_ = usage;
+    if (client_wants_usage_) {
+      return Relay::kAsIs;
+    }
+    const json::value* choices = object.if_contains("choices");
+    if (choices == nullptr || (choices->is_array() && choices->get_array().empty())) {
+      return Relay::kNot;
+    }
+    object.erase("usage");
+    without_usage_ = json::serialize(object);
+    return Relay::kWithoutUsage;
   }
 
+  bool client_wants_usage_;
   TokenUsage usage_;
+  std::string without_usage_;
 };
 
 }  // namespace
+
+bool client_wants_stream_usage(const json::object* body) {
+  if (body == nullptr) {
+    return false;
+  }
+  const json::value* options = body->if_contains("stream_options");
+  if (options == nullptr || !options->is_object()) {
+    return false;
+  }
+  const json::value* include = options->get_object().if_contains("include_usage");
+  return include != nullptr && include->is_bool() && include->get_bool();
+}
 
 std::string_view to_string(Operation operation) {
   return operation == Operation::kEmbeddings ? "embeddings" : "chat.completions";
@@ -135,6 +236,16 @@ EncodeResult OpenAIProvider::encode(const EncodeInput& input, const ProviderTarg
   }
   json::object body = *input.body;
   body["model"] = input.upstream_model;
+  if (input.stream && input.operation == Operation::kChatCompletions &&
+      !client_wants_stream_usage(input.body)) {
+    // Always ask for the usage chunk: tokens are counted and charged on every stream. Keeps the
+    // client's other stream_options; the decoder drops the chunk the client did not ask for.
+    json::value& options = body["stream_options"];
+    if (!options.is_object()) {
+      options = json::object();
+    }
+    options.get_object()["include_usage"] = true;
+  }
   request.body = json::serialize(body);
   return result;
 }
@@ -161,8 +272,8 @@ DecodeResult OpenAIProvider::decode(Operation operation,
   return result;
 }
 
-std::unique_ptr<StreamDecoder> OpenAIProvider::stream_decoder(const EncodeInput& /*input*/) const {
-  return std::make_unique<OpenAIStreamDecoder>();
+std::unique_ptr<StreamDecoder> OpenAIProvider::stream_decoder(const EncodeInput& input) const {
+  return std::make_unique<OpenAIStreamDecoder>(client_wants_stream_usage(input.body));
 }
 
 std::string OpenAIProvider::relay_error_body(const upstream::UpstreamResponse& response) const {

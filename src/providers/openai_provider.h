@@ -1,9 +1,11 @@
 // The OpenAI-compatible provider: OpenAI itself and every API that copies it (Azure OpenAI's
 // v1 surface, vLLM, llama.cpp, Ollama, Together, Groq, the mock). The client already speaks
 // this format, so encoding only swaps `model` for the deployment's upstream name and adds the
-// deployment's credentials and headers; tools, tool_choice, response_format, stream_options and
-// every unknown field pass through untouched, so the client sees exactly the output shape it
-// asked for (usage in streams only if the client asked with stream_options.include_usage).
+// deployment's credentials and headers; tools, tool_choice, response_format and every unknown
+// field pass through untouched. One exception: a streamed chat request always asks the upstream
+// for its usage chunk (stream_options.include_usage), so every stream's tokens are counted and
+// charged; when the client did not ask, that chunk is not relayed (the other chunks then carry
+// `"usage": null`, which the OpenAI SDKs read as absent).
 #pragma once
 
 #include <memory>

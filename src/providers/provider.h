@@ -31,7 +31,20 @@ struct TokenUsage {
   bool reported = false;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+
+  // Sums another attempt's usage into this one (a request's usage is every attempt's: repaired
+  // and resampled answers were paid for too). Reported iff either was.
+  TokenUsage& operator+=(const TokenUsage& other) {
+    reported = reported || other.reported;
+    prompt_tokens += other.prompt_tokens;
+    completion_tokens += other.completion_tokens;
+    return *this;
+  }
 };
+
+// Whether the client's chat request asked for a usage chunk in its stream
+// (stream_options.include_usage true). Null or anything else: no.
+bool client_wants_stream_usage(const boost::json::object* body);
 
 // Where and as whom one deployment is called. Built once per deployment at start-up.
 struct ProviderTarget {
@@ -92,7 +105,8 @@ class StreamDecoder {
   };
   virtual Step feed(std::string_view bytes, std::string& out) = 0;
 
-  // Usage seen so far (the final chunk when the client asked for include_usage).
+  // Usage seen so far (from the upstream's usage chunk or events, whether or not the client
+  // asked for one).
   virtual const TokenUsage& usage() const = 0;
 };
 

@@ -118,14 +118,19 @@ bool CircuitBreaker::try_acquire(TimePoint now) {
 }
 
 void CircuitBreaker::record(const AttemptOutcome& outcome, TimePoint now) {
+  const bool failure =
+      !outcome.succeeded() && policy_.failure_kinds[static_cast<size_t>(*outcome.error)];
+  settle(failure, outcome.succeeded() || failure, now);
+}
+
+void CircuitBreaker::release(TimePoint now) { settle(false, false, now); }
+
+void CircuitBreaker::settle(bool failure, bool counted, TimePoint now) {
   if (!policy_.enabled) {
     return;
   }
   std::lock_guard lock(mu_);
   in_flight_ = std::max(0, in_flight_ - 1);
-  const bool failure =
-      !outcome.succeeded() && policy_.failure_kinds[static_cast<size_t>(*outcome.error)];
-  const bool counted = outcome.succeeded() || failure;
 
   switch (state_) {
     case BreakerState::kOpen:

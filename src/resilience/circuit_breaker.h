@@ -84,6 +84,10 @@ class CircuitBreaker {
   bool try_acquire(TimePoint now);
   // The result of an admitted call.
   void record(const AttemptOutcome& outcome, TimePoint now);
+  // Ends an admitted call with no verdict on the upstream's health: the client went away, the
+  // call was never made (no key had room), or its key was refused. Frees the call's slot (a
+  // half-open probe) and counts as neither success nor failure, whatever failure_kinds says.
+  void release(TimePoint now);
 
   // The state at `now` (an open breaker whose time is up reports half-open).
   BreakerState state(TimePoint now) const;
@@ -94,6 +98,7 @@ class CircuitBreaker {
   void set_listener(Listener listener);
 
  private:
+  void settle(bool failure, bool counted, TimePoint now);
   void transition(BreakerState to, TimePoint now);  // REQUIRES: mu_ held
   void trip(TimePoint now);                         // REQUIRES: mu_ held
   bool window_trips(TimePoint now);                 // REQUIRES: mu_ held

@@ -95,6 +95,13 @@ std::vector<size_t> Router::order(const RouteRequest& request, RandomSource& ran
   if (has_canary_ && out.size() < limit) {
     append_side(!canary_first, request, random, limit - out.size(), out);
   }
+  // Weight 0 takes no first attempts, but is kept for retries and fallbacks: after every
+  // weighted target, in configuration order (no draw, so the plan stays reproducible).
+  for (size_t i = 0; i < policy_.targets.size() && out.size() < limit; ++i) {
+    if (policy_.targets[i].weight <= 0 && !request.excluded.test(i)) {
+      out.push_back(i);
+    }
+  }
   return out;
 }
 

@@ -6,8 +6,10 @@
 // (the request's `user` field, or a header the config names) is placed by a stable hash of the
 // key, so the same user always lands on the same side; without a key the side is drawn at
 // random. Then the strategy orders each side's targets; the preferred side comes first and the
-// other side follows as failover, because a canary answer beats an error. Targets that are
-// excluded (breaker open, already tried, no quota) or drained (weight 0) never appear.
+// other side follows as failover, because a canary answer beats an error. Targets with weight 0
+// come last, in configuration order: they take no first attempts but serve retries and
+// fallbacks once every weighted target is tried or excluded. Excluded targets (breaker open,
+// already tried, no quota) never appear.
 //
 // Pure: the only inputs are the policy, the request (key, exclusions, stats snapshot) and the
 // RandomSource; nothing is remembered between calls. Thread-safe (const), but each thread needs
@@ -63,11 +65,11 @@ class Router {
   const RoutePolicy& policy() const { return policy_; }
 
   // The full preference order: positions in policy().targets, first = primary choice, the rest
-  // the failover order. Every target with weight > 0 that is not excluded appears exactly once.
+  // the failover order. Every target that is not excluded appears exactly once, weight 0 last.
   std::vector<size_t> plan(const RouteRequest& request, RandomSource& random) const;
 
   // The first of plan(), computed without ordering the rest; nullopt iff every target is
-  // excluded or drained. The attempt loop calls it before each attempt, with the targets
+  // excluded. The attempt loop calls it before each attempt, with the targets
   // tried so far added to `excluded`.
   std::optional<size_t> next(const RouteRequest& request, RandomSource& random) const;
 

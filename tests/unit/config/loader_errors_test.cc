@@ -119,6 +119,19 @@ TEST(ConfigErrorsTest, UpstreamConnectionLimitMustBePositive) {
                 "integer in [1, 1000000]"}));
 }
 
+// Counting `cancelled` would let clients that disconnect (and key rotation) trip breakers.
+TEST(ConfigErrorsTest, CancelledCannotTripABreaker) {
+  const std::vector<Diagnostic> errors = errors_of(std::string(R"(policies:
+  default:
+    circuit_breaker: {failure_kinds: [server_error, cancelled]}
+)") + kProviders + "  m: {deployments: [{provider: openai, model: x}]}\n");
+  ASSERT_EQ(errors.size(), 1u) << ::testing::PrintToString(printed(errors));
+  EXPECT_EQ(printed(errors)[0],
+            "t.yaml:3:53: policies.default.circuit_breaker.failure_kinds[1]: 'cancelled' cannot "
+            "trip a breaker: it is the client going away or a call never made, not an upstream "
+            "failure; remove it");
+}
+
 TEST(ConfigErrorsTest, IdempotencySettingsAreChecked) {
   const std::vector<Diagnostic> errors = errors_of(std::string(R"(server:
   idempotency: {ttl: 0, max_respons_bytes: 1MiB}

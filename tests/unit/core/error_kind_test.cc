@@ -54,7 +54,7 @@ TEST(ErrorKindTest, DefaultDispositions) {
       {ErrorKind::kTimeout, Disposition::kRetry},
       {ErrorKind::kConnectFailed, Disposition::kRetry},
       {ErrorKind::kConnectionReset, Disposition::kRetry},
-      {ErrorKind::kAuth, Disposition::kFail},
+      {ErrorKind::kAuth, Disposition::kFallBack},
       {ErrorKind::kBadRequest, Disposition::kFail},
       {ErrorKind::kContextLengthExceeded, Disposition::kFallBack},
       {ErrorKind::kContentFiltered, Disposition::kFallBack},

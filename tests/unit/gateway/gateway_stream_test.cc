@@ -67,6 +67,11 @@ TEST(GatewayStreamTest, RelaysEventsAndDone) {
     }
   }
   EXPECT_EQ(text.size(), 24u);  // 6 tokens of 4 characters
+  // The tokens are counted all the same: the upstream is always asked for its usage chunk.
+  const std::string metrics = gw.get("/metrics").body();
+  EXPECT_NE(metrics.find(R"(sheepdog_tokens_total{model="m",direction="completion"} 6)"),
+            std::string::npos)
+      << metrics;
 }
 
 TEST(GatewayStreamTest, UsageIsRelayedAndCountedWhenTheClientAsksForIt) {

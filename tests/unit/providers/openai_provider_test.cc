@@ -64,8 +64,23 @@ TEST(OpenAIProviderTest, EncodesEmbeddingsAndStreams) {
   input.stream = true;
   const upstream::UpstreamRequest r = provider.encode(input, target()).request;
   EXPECT_EQ(r.headers.value("accept"), "text/event-stream");
-  // The gateway does not add stream_options: the client's output shape stays its own.
-  EXPECT_FALSE(json::parse(r.body).as_object().contains("stream_options"));
+  // A stream always asks the upstream for usage, so its tokens are counted; the decoder hides
+  // the usage chunk from a client that did not ask (StreamDecoderHidesUsageNotAskedFor).
+  EXPECT_EQ(json::parse(r.body).at("stream_options"), json::parse(R"({"include_usage":true})"));
+
+  // The client's other stream options stay.
+  const json::object own =
+      json::parse(R"({"model":"m","messages":[],"stream_options":{"x":1}})").as_object();
+  input.body = &own;
+  EXPECT_EQ(json::parse(provider.encode(input, target()).request.body).at("stream_options"),
+            json::parse(R"({"x":1,"include_usage":true})"));
+
+  // Not a stream: nothing added.
+  input.body = &chat;
+  input.stream = false;
+  EXPECT_FALSE(
+      json::parse(provider.encode(input, target()).request.body).as_object().contains(
+          "stream_options"));
 }
 
 TEST(OpenAIProviderTest, ForwardsClientKeyOnlyWithoutOwnKey) {
@@ -131,7 +146,11 @@ TEST(OpenAIProviderTest, DecodeChecksShapeAndReadsUsage) {
 
 TEST(OpenAIProviderTest, StreamDecoderRelaysCompleteEventsOnly) {
   const OpenAIProvider provider;
-  auto decoder = provider.stream_decoder(EncodeInput{});
+  const json::object asked =
+      json::parse(R"({"stream":true,"stream_options":{"include_usage":true}})").as_object();
+  EncodeInput input;
+  input.body = &asked;
+  auto decoder = provider.stream_decoder(input);
   std::string out;
   StreamDecoder::Step step =
       decoder->feed("data: {\"choices\":[{\"delta\":{}}]}\n\ndata: {\"ch", out);
@@ -152,6 +171,39 @@ TEST(OpenAIProviderTest, StreamDecoderRelaysCompleteEventsOnly) {
   EXPECT_TRUE(out.ends_with("data: [DONE]\n\n"));
   EXPECT_EQ(decoder->usage().prompt_tokens, 5);
   EXPECT_EQ(decoder->usage().completion_tokens, 9);
+}
+
+// The gateway asks every upstream stream for usage; a client that did not ask sees the stream
+// it would have had: no usage chunk, no "usage": null members, while the tokens are still read.
+TEST(OpenAIProviderTest, StreamDecoderHidesUsageNotAskedFor) {
+  const OpenAIProvider provider;
+  const json::object not_asked = json::parse(R"({"stream":true})").as_object();
+  EncodeInput input;
+  input.body = &not_asked;
+  auto decoder = provider.stream_decoder(input);
+  std::string out;
+  StreamDecoder::Step step = decoder->feed(
+      "data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"\\\"usage\\\":null\"}}],"
+      "\"usage\":null}\n\n"
+      "data: {\"usage\": null, \"id\":\"c\",\"choices\":[]}\n\n"
+      "data: {\"usage\":null}\n\n"
+      "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}\n\n"
+      "data: {\"choices\":[{\"delta\":{}}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}"
+      "\n\n"
+      "data: [DONE]\n\n",
+      out);
+  EXPECT_TRUE(step.done);
+  EXPECT_EQ(step.events, 5u);  // the usage-only chunk is not relayed
+  EXPECT_EQ(out,
+            "data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"\\\"usage\\\":null\"}}]}\n\n"
+            "data: { \"id\":\"c\",\"choices\":[]}\n\n"
+            "data: {}\n\n"
+            "data: {\"choices\":[{\"delta\":{}}]}\n\n"
+            "data: [DONE]\n\n");
+  // The last usage seen is the stream's.
+  EXPECT_TRUE(decoder->usage().reported);
+  EXPECT_EQ(decoder->usage().prompt_tokens, 1);
+  EXPECT_EQ(decoder->usage().completion_tokens, 2);
 }
 
 TEST(OpenAIProviderTest, StreamDecoderKeepsEventNamesAndMultilineData) {

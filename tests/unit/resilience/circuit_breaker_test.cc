@@ -169,6 +169,32 @@ TEST(CircuitBreakerTest, HalfOpenAdmitsKProbesAndNeedsNSuccesses) {
   EXPECT_EQ(breaker.trips(), 1);
 }
 
+// release() is a call with no verdict: it frees a half-open probe slot, never closes or
+// reopens, and in closed neither resets nor extends the consecutive count; even when the
+// policy lists `cancelled` (config refuses that now), a released call is not a failure.
+TEST(CircuitBreakerTest, AReleasedCallFreesItsSlotAndCountsForNothing) {
+  CircuitBreakerPolicy policy = consecutive_policy(2);
+  policy.failure_kinds[static_cast<size_t>(ErrorKind::kCancelled)] = true;
+  policy.half_open_max_probes = 1;
+  policy.half_open_successes = 1;
+  CircuitBreaker breaker(policy);
+  call(breaker, kFailure, at_ms(0));
+  ASSERT_TRUE(breaker.try_acquire(at_ms(1)));
+  breaker.release(at_ms(1));
+  call(breaker, kFailure, at_ms(2));  // the second in a row: the release did not reset it
+  EXPECT_EQ(breaker.state(at_ms(2)), BreakerState::kOpen);
+
+  const TimePoint t = breaker.open_until();
+  ASSERT_TRUE(breaker.try_acquire(t));
+  EXPECT_FALSE(breaker.try_acquire(t));  // the one probe is out
+  breaker.release(t);
+  EXPECT_EQ(breaker.state(t), BreakerState::kHalfOpen);  // neither closed nor reopened
+  ASSERT_TRUE(breaker.try_acquire(t));  // its slot came back
+  breaker.record(kSuccess, t);
+  EXPECT_EQ(breaker.state(t), BreakerState::kClosed);
+  EXPECT_EQ(breaker.trips(), 1);
+}
+
 TEST(CircuitBreakerTest, AnyCountedFailureInHalfOpenReopens) {
   CircuitBreakerPolicy policy = consecutive_policy(1);
   policy.half_open_max_probes = 3;

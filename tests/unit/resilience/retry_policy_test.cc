@@ -112,7 +112,7 @@ TEST_F(RetryStateTest, NotRetryableIsCheckedBeforeMaxAttemptsAndDeadline) {
   policy_.max_attempts = 1;
   RetryState state(policy_, random_, kStart);
   const RetryDecision d =
-      state.on_attempt(fail(ErrorKind::kAuth), {}, kStart + seconds(600), false);
+      state.on_attempt(fail(ErrorKind::kBadRequest), {}, kStart + seconds(600), false);
   EXPECT_EQ(d.reason, GiveUpReason::kNotRetryable);
 }
 
@@ -348,8 +348,8 @@ TEST(RetryPolicyTest, DispositionForFollowsDefaultsAndOverrides) {
   for (ErrorKind kind : all_error_kinds()) {
     EXPECT_EQ(policy.disposition_for(kind), default_disposition(kind)) << to_string(kind);
   }
-  policy.dispositions[static_cast<size_t>(ErrorKind::kAuth)] = Disposition::kFallBack;
-  EXPECT_EQ(policy.disposition_for(ErrorKind::kAuth), Disposition::kFallBack);
+  policy.dispositions[static_cast<size_t>(ErrorKind::kAuth)] = Disposition::kFail;
+  EXPECT_EQ(policy.disposition_for(ErrorKind::kAuth), Disposition::kFail);
   EXPECT_EQ(policy.disposition_for(ErrorKind::kBadRequest), Disposition::kFail);
 }
 

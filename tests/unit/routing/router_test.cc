@@ -83,7 +83,7 @@ TEST(WeightedRandomTest, FixedDrawsGiveExactOrders) {
   EXPECT_EQ(router.plan({}, half), (std::vector<size_t>{2, 1, 0}));
 }
 
-TEST(WeightedRandomTest, DistributionFollowsWeightsAndZeroWeightIsNeverChosen) {
+TEST(WeightedRandomTest, DistributionFollowsWeightsAndZeroWeightIsNeverChosenFirst) {
   const Router router(weighted({1, 2, 7, 0}));
   SeededRandom random(42);
   std::array<int, 4> first{};
@@ -91,7 +91,9 @@ TEST(WeightedRandomTest, DistributionFollowsWeightsAndZeroWeightIsNeverChosen) {
   constexpr int kDraws = 100000;
   for (int i = 0; i < kDraws; ++i) {
     const std::vector<size_t> plan = router.plan({}, random);
-    ASSERT_EQ(plan.size(), 3u);  // the drained target never appears, even as failover
+    // Weight 0 is kept for retries and fallbacks (issue 11; docs/configuration.md): last.
+    ASSERT_EQ(plan.size(), 4u);
+    ASSERT_EQ(plan[3], 3u);
     ++first[plan[0]];
     ++second[plan[1]];
   }
@@ -135,16 +137,17 @@ TEST(WeightedRandomTest, AttemptLoopWalksEveryTargetOnce) {
     tried.push_back(*next);
     request.excluded.set(*next);
   }
+  EXPECT_EQ(tried.back(), 3u);  // the weight-0 target, once every weighted one was tried
   std::sort(tried.begin(), tried.end());
-  EXPECT_EQ(tried, (std::vector<size_t>{0, 1, 2, 4}));
+  EXPECT_EQ(tried, (std::vector<size_t>{0, 1, 2, 3, 4}));
 }
 
-TEST(OrderedTest, FollowsListedOrderSkippingExcludedAndDrained) {
+TEST(OrderedTest, FollowsListedOrderWithWeightZeroLastSkippingExcluded) {
   RoutePolicy policy = weighted({5, 1, 0, 1});
   policy.strategy = RoutingStrategy::kOrdered;
   const Router router(policy);
   CountingRandom random(1);
-  EXPECT_EQ(router.plan({}, random), (std::vector<size_t>{0, 1, 3}));
+  EXPECT_EQ(router.plan({}, random), (std::vector<size_t>{0, 1, 3, 2}));
   RouteRequest request;
   request.excluded.set(0);
   EXPECT_EQ(router.next(request, random), 1u);
@@ -341,7 +344,8 @@ TEST(LeastLatencyTest, WithoutStatsEveryoneIsUnmeasured) {
       request.stats = wrong_length;  // ignored, not read out of bounds
     }
     const std::vector<size_t> plan = router.plan(request, random);
-    ASSERT_EQ(plan.size(), 2u);
+    ASSERT_EQ(plan.size(), 3u);
+    EXPECT_EQ(plan[2], 1u);  // weight 0: kept for retries and fallbacks, always last
     heavy_first += plan[0] == 2;
   }
   EXPECT_NEAR(heavy_first / 10000.0, 0.75, 0.02);
