@@ -33,27 +33,9 @@ ProviderKeys::ProviderKeys(std::string provider, const std::vector<config::ApiKe
   }
 }
 
-std::optional<size_t> ProviderKeys::acquire(int64_t estimated_tokens, TimePoint now) {
-  const std::optional<size_t> index = pool_.acquire(estimated_tokens, now);
-  if (index) {
-    cells_[*index].requests->inc();
-  }
-  return index;
-}
+void ProviderKeys::count_use(size_t index) { cells_[index].requests->inc(); }
 
-bool ProviderKeys::rests_key(ErrorKind kind) {
-  return kind == ErrorKind::kRateLimited || kind == ErrorKind::kQuotaExhausted ||
-         kind == ErrorKind::kAuth;
-}
-
-void ProviderKeys::rest(size_t index, ErrorKind kind, std::optional<Duration> pushback,
-                        TimePoint now) {
-  const Duration asked = pushback.value_or(Duration::zero());
-  const Duration wait = kind == ErrorKind::kQuotaExhausted || kind == ErrorKind::kAuth
-                            ? std::max(kQuotaCoolDown, asked)
-                        : asked > Duration::zero()         ? asked
-                                                           : kDefaultCoolDown;
-  pool_.cool_down(index, wait, now);
+void ProviderKeys::count_rest(size_t index) {
   cells_[index].cool_downs->inc();
   cells_[index].cooling->set(1);
 }

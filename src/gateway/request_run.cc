@@ -13,27 +13,18 @@ namespace {
 
 namespace asio = boost::asio;
 
-bool walks_on(GiveUpReason reason) {
-  return reason == GiveUpReason::kMaxAttempts || reason == GiveUpReason::kNoAlternative ||
-         reason == GiveUpReason::kPushbackTooLong;
+AttemptEnd end_of(const AttemptResult& attempt, Verdict verdict, bool final) {
+  AttemptEnd end;
+  end.verdict = verdict;
+  end.outcome = attempt.outcome;
+  end.pushback = attempt.pushback;
+  end.usage = attempt.usage;
+  end.latency = attempt.latency;
+  end.final = final;
+  return end;
 }
 
 }  // namespace
-
-// One alias's share of the request: its retry state and deployment choice.
-struct RequestRun::Segment {
-  Segment(const Alias& a, RetryPolicy p, RandomSource& random, TimePoint start,
-          std::vector<size_t> order)
-      : alias(a), policy(std::move(p)), retry(policy, random, start), picker(a, std::move(order)) {
-    alias.budget.request_started();
-  }
-  ~Segment() { alias.budget.request_finished(); }
-
-  const Alias& alias;
-  const RetryPolicy policy;  // before `retry`, which refers to it
-  RetryState retry;
-  CandidatePicker picker;
-};
 
 RequestRun::RequestRun(ThreadParts parts, const GatewayRequest& request, ClientSink& sink)
     : parts_(parts),
@@ -45,126 +36,127 @@ RequestRun::RequestRun(ThreadParts parts, const GatewayRequest& request, ClientS
 
 RequestRun::~RequestRun() {
   // Only if the coroutine was destroyed mid-way (a forced shutdown): keep the counts balanced.
-  release_retry_slot();
+  if (loop_) {
+    loop_->cancel(clock_.now());
+  }
   if (started_ && !finished_) {
     finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
   }
 }
 
-void RequestRun::enter(const Alias& alias) {
-  visited_.push_back(&alias);
-  RetryPolicy policy = alias.policy.retry;
-  policy.total_timeout = total_timeout_;
-  policy.attempt_timeout = std::min(policy.attempt_timeout, total_timeout_);
-  RouteRequest route;
-  if (alias.sticky_by == config::StickyBy::kUser) {
-    route.sticky_key = request_.user;
-  } else if (alias.sticky_by == config::StickyBy::kHeader && request_.header) {
-    route.sticky_key = request_.header(alias.sticky_header);
-  }
-  std::vector<DeploymentSnapshot> stats;
-  if (alias.router.policy().strategy == RoutingStrategy::kLeastLatency) {
-    for (const Deployment* d : alias.deployments) {
-      stats.push_back(d->stats.snapshot());
+Deployment& RequestRun::deployment_of(const LoopAlias& alias, size_t target) const {
+  return *parts_.runtime.aliases()[alias.id]->deployments[target];
+}
+
+asio::awaitable<void> RequestRun::run(const Alias& alias) {
+  started_ = true;
+  start_ = clock_.now();
+  total_timeout_ = alias.policy.retry.total_timeout;
+  record_.request_id = request_.request_id;
+  record_.model = request_.model;
+  record_.model_label = model_label_;
+  record_.stream = request_.stream;
+  parts_.observer.request_started();
+
+  LoopRequest loop_request;
+  loop_request.estimate_tokens = [this] {
+    return estimate_request_tokens(request_.operation, request_.body);
+  };
+  loop_request.user = request_.user;
+  loop_request.header = request_.header;
+  loop_request.observer = this;
+  loop_.emplace(alias.loop, std::move(loop_request), parts_.random, start_);
+
+  providers::EncodeInput input;
+  input.operation = request_.operation;
+  input.body = &request_.body;
+  input.upstream_model = request_.model;
+  input.stream = request_.stream;
+  input.client_authorization = request_.client_authorization;
+
+  LoopCommand command = loop_->start(start_);
+  for (;;) {
+    switch (command.kind) {
+      case LoopCommand::Kind::kDone:
+        co_return;
+      case LoopCommand::Kind::kGiveUp:
+        co_await give_up(command);
+        co_return;
+      case LoopCommand::Kind::kWait:
+        if (!co_await wait(command.delay)) {
+          loop_->cancel(clock_.now());
+          finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+          co_return;
+        }
+        record_.backoff += command.delay;
+        command = loop_->on_wait_finished(clock_.now());
+        break;
+      case LoopCommand::Kind::kAttempt:
+        if (sink_.client_gone()) {
+          loop_->cancel(clock_.now());
+          finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+          co_return;
+        }
+        command = co_await attempt(command, input);
+        break;
     }
-    route.stats = stats;
-  }
-  std::vector<size_t> order = alias.router.plan(route, parts_.random);
-  segment_.reset();
-  segment_ =
-      std::make_unique<Segment>(alias, std::move(policy), parts_.random, start_, std::move(order));
-}
-
-bool RequestRun::next_fallback() {
-  while (!pending_.empty()) {
-    const Alias* alias = pending_.front();
-    pending_.pop_front();
-    if (std::find(visited_.begin(), visited_.end(), alias) == visited_.end()) {
-      enter(*alias);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool RequestRun::acquire_retry_slot(const Alias& alias) {
-  release_retry_slot();
-  if (!alias.budget.try_acquire_retry()) {
-    return false;
-  }
-  retry_slot_ = &alias.budget;
-  return true;
-}
-
-RequestRun::FallbackMove RequestRun::retry_on_fallback(ErrorKind cause) {
-  if (!next_fallback()) {
-    return FallbackMove::kNone;
-  }
-  if (!acquire_retry_slot(segment_->alias)) {
-    return FallbackMove::kNoBudget;
-  }
-  parts_.observer.on_retry(model_label_, cause);
-  return FallbackMove::kMoved;
-}
-
-void RequestRun::release_retry_slot() {
-  if (retry_slot_ != nullptr) {
-    retry_slot_->retry_finished();
-    retry_slot_ = nullptr;
   }
 }
 
-int64_t RequestRun::estimated_tokens() {
-  if (!estimated_tokens_) {
-    estimated_tokens_ = estimate_request_tokens(request_.operation, request_.body);
-  }
-  return *estimated_tokens_;
-}
-
-asio::awaitable<RequestRun::KeyStep> RequestRun::on_no_key(Deployment& deployment, size_t index,
-                                                           CandidatePicker::Want& want) {
-  TimePoint now = clock_.now();
-  // Admitted by the breaker but never called: released, which frees a half-open probe slot.
-  deployment.breaker.release(now);
-  if (segment_->picker.has_alternative(now)) {
-    segment_->picker.exclude(index);
-    want = CandidatePicker::Want::kNext;
-    co_return KeyStep::kContinue;
-  }
-  ProviderKeys& keys = *deployment.keys;
-  const std::optional<TimePoint> free_at = keys.pool().next_available(estimated_tokens(), now);
-  if (free_at && *free_at < segment_->retry.deadline()) {
-    keys.count_wait(true);
-    const Duration delay = std::max(Duration::zero(), *free_at - now);
-    const bool waited = co_await wait(delay);
-    if (!waited) {
-      finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
-      co_return KeyStep::kDone;
-    }
-    record_.backoff += delay;
-    pending_backoff_ += delay;
-    want = CandidatePicker::Want::kSame;
-    co_return KeyStep::kContinue;
-  }
-  keys.count_wait(false);
+asio::awaitable<LoopCommand> RequestRun::attempt(const LoopCommand& command,
+                                                 providers::EncodeInput& input) {
+  Deployment& deployment = deployment_of(*command.alias, command.target);
+  const Alias& alias = *parts_.runtime.aliases()[command.alias->id];
+  input.api_key = command.key ? std::string_view(deployment.keys->pool().key(*command.key))
+                              : std::string_view();
   deployment_ = deployment.name;
-  now = clock_.now();
-  retry_after_ = free_at ? std::optional(*free_at - now) : std::nullopt;
-  std::string detail =
-      free_at ? "every API key of provider '" + keys.provider() + "' is at its limit"
-              : "the request's estimated " + std::to_string(estimated_tokens()) +
-                    " tokens exceed the tokens-per-minute limit of every API key of provider '" +
-                    keys.provider() + "'";
-  last_ = AttemptFailure{ErrorKind::kRateLimited,      deployment.name,  deployment.provider, false,
-                         upstream::UpstreamResponse{}, std::move(detail)};
-  const FallbackMove move = retry_on_fallback(ErrorKind::kRateLimited);
-  if (move == FallbackMove::kMoved) {
-    want = CandidatePicker::Want::kFirst;
-    co_return KeyStep::kContinue;
+  const Duration first_token = alias.policy.first_token_timeout;
+  AttemptLimits limits;
+  limits.attempt = command.attempt_timeout;
+  limits.first_token = first_token > Duration::zero()
+                           ? std::min(first_token, command.attempt_timeout)
+                           : command.attempt_timeout;
+  limits.stream_total = command.deadline - clock_.now();
+  limits.max_response_bytes =
+      static_cast<size_t>(request_.operation == providers::Operation::kEmbeddings
+                              ? parts_.runtime.server().upstream_max_embeddings_bytes
+                              : parts_.runtime.server().upstream_max_response_bytes);
+  ++record_.attempts;
+  AttemptResult attempt = co_await run_attempt(parts_.client, deployment, input, limits, clock_);
+  record_.upstream += attempt.latency;
+
+  if (sink_.client_gone() || attempt.outcome.error == ErrorKind::kCancelled) {
+    LoopCommand done = settle(attempt, end_of(attempt, Verdict::kNeutral, true));
+    finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
+    co_return done;
   }
-  co_await give_up(move == FallbackMove::kNoBudget ? GiveUpReason::kBudgetExhausted
-                                                   : GiveUpReason::kKeysExhausted);
-  co_return KeyStep::kDone;
+  if (attempt.outcome.succeeded()) {
+    co_return co_await on_answer(attempt, deployment, input);
+  }
+  co_return settle_failure(attempt, deployment);
+}
+
+LoopCommand RequestRun::settle(AttemptResult& attempt, const AttemptEnd& end) {
+  settling_ = &attempt;
+  LoopCommand next = loop_->on_attempt_ended(end, clock_.now());
+  settling_ = nullptr;
+  return next;
+}
+
+LoopCommand RequestRun::settle_failure(AttemptResult& attempt, const Deployment& deployment) {
+  const ErrorKind kind = *attempt.outcome.error;
+  const bool client_key = deployment.keys == nullptr && deployment.target.api_key.empty() &&
+                          deployment.target.forward_client_key &&
+                          !request_.client_authorization.empty();
+  LoopCommand next = settle(attempt, end_of(attempt, Verdict::kFailure, false));
+  last_ = AttemptFailure{kind,
+                         deployment.name,
+                         deployment.provider,
+                         client_key,
+                         std::move(attempt.response),
+                         std::move(attempt.detail),
+                         deployment.target.origin};
+  return next;
 }
 
 asio::awaitable<bool> RequestRun::wait(Duration delay) {
@@ -173,13 +165,11 @@ asio::awaitable<bool> RequestRun::wait(Duration delay) {
   co_return !ec && !sink_.client_gone();
 }
 
-asio::awaitable<RequestRun::AnswerStep> RequestRun::on_answer(AttemptResult& attempt,
-                                                              Deployment& deployment,
-                                                              providers::EncodeInput& input) {
-  const ToolCallPolicy& policy = segment_->alias.policy.tool_calls;
+asio::awaitable<LoopCommand> RequestRun::on_answer(AttemptResult& attempt, Deployment& deployment,
+                                                   providers::EncodeInput& input) {
+  const ToolCallPolicy& policy = parts_.runtime.aliases()[loop_->alias().id]->policy.tool_calls;
   if (!check_.applies(policy) || (request_.stream && !policy.validate_streams)) {
-    co_await answer_success(attempt, deployment);
-    co_return AnswerStep::kDone;
+    co_return co_await answer_success(attempt);
   }
   if (request_.stream) {
     co_return co_await answer_gated_stream(attempt, deployment, input);
@@ -187,19 +177,18 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::on_answer(AttemptResult& att
   boost::system::error_code ec;
   const boost::json::value parsed = boost::json::parse(attempt.response.body, ec);
   if (ec || !parsed.is_object()) {
-    co_await answer_success(attempt, deployment);  // the provider's decode accepted it
-    co_return AnswerStep::kDone;
+    co_return co_await answer_success(attempt);  // the provider's decode accepted it
   }
   const AnswerCheck::Verdict verdict = check_.check(parsed.get_object(), policy, true, input);
   if (verdict == AnswerCheck::Verdict::kAccept) {
-    co_await answer_success(attempt, deployment);
-    co_return AnswerStep::kDone;
+    co_return co_await answer_success(attempt);
   }
   co_return co_await after_invalid(verdict, attempt, deployment);
 }
 
-asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
-    AttemptResult& attempt, Deployment& deployment, providers::EncodeInput& input) {
+asio::awaitable<LoopCommand> RequestRun::answer_gated_stream(AttemptResult& attempt,
+                                                             Deployment& deployment,
+                                                             providers::EncodeInput& input) {
   StreamGate gate(check_.holds_everything() ? StreamGate::Hold::kEverything
                                             : StreamGate::Hold::kToolCalls);
   GatedRelay gated = co_await relay_gated(
@@ -210,17 +199,17 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
     record_.time_to_first_token = gated.head_sent - start_;
   }
   if (relay.client_gone || (relay.failure && gated.started)) {
-    settle_stream(attempt, deployment, relay, gated.started, false);
-    co_return AnswerStep::kDone;
+    settle_stream(attempt, relay, gated.started, false);
+    co_return LoopCommand{};
   }
   if (relay.failure) {
     // Nothing reached the client: an ordinary failed attempt, which may be retried.
     absorb_relay(attempt, relay);
     attempt.outcome = AttemptOutcome::failure(*relay.failure);
     attempt.detail = std::move(relay.detail);
-    co_return AnswerStep::kFailed;
+    co_return settle_failure(attempt, deployment);
   }
-  const ToolCallPolicy& policy = segment_->alias.policy.tool_calls;
+  const ToolCallPolicy& policy = parts_.runtime.aliases()[loop_->alias().id]->policy.tool_calls;
   const AnswerCheck::Verdict verdict =
       check_.check(gate.completion(), policy, !gated.started, input);
   if (verdict == AnswerCheck::Verdict::kRetry ||
@@ -253,8 +242,8 @@ asio::awaitable<RequestRun::AnswerStep> RequestRun::answer_gated_stream(
   sent = sent && co_await sink_.write(tail) && co_await sink_.finish();
   relay.client_write += clock_.now() - write_start;
   relay.client_gone = !sent;
-  settle_stream(attempt, deployment, relay, gated.started, verdict == AnswerCheck::Verdict::kFail);
-  co_return AnswerStep::kDone;
+  settle_stream(attempt, relay, gated.started, verdict == AnswerCheck::Verdict::kFail);
+  co_return LoopCommand{};
 }
 
 void RequestRun::absorb_relay(AttemptResult& attempt, const RelayResult& relay) {
@@ -263,28 +252,17 @@ void RequestRun::absorb_relay(AttemptResult& attempt, const RelayResult& relay) 
   attempt.latency += relay.upstream;
 }
 
-asio::awaitable<RequestRun::AnswerStep> RequestRun::after_invalid(AnswerCheck::Verdict verdict,
-                                                                  AttemptResult& attempt,
-                                                                  Deployment& deployment) {
-  note_invalid(attempt, deployment);
+asio::awaitable<LoopCommand> RequestRun::after_invalid(AnswerCheck::Verdict verdict,
+                                                       AttemptResult& attempt,
+                                                       Deployment& deployment) {
+  attempt.detail = check_.log_detail();
+  AttemptEnd end = end_of(attempt, Verdict::kInvalid, false);
+  end.resend = verdict != AnswerCheck::Verdict::kFail;
+  LoopCommand next = settle(attempt, end);
   if (verdict == AnswerCheck::Verdict::kFail) {
     co_await answer_invalid(deployment);
-    co_return AnswerStep::kDone;
   }
-  parts_.observer.on_retry(model_label_, ErrorKind::kInvalidToolCall);
-  co_return AnswerStep::kResend;
-}
-
-void RequestRun::note_invalid(AttemptResult& attempt, Deployment& deployment) {
-  const TimePoint now = clock_.now();
-  deployment.breaker.record(AttemptOutcome::success(), now);
-  deployment.stats.on_success(attempt.latency);
-  segment_->alias.budget.record_success();
-  release_retry_slot();
-  correct_key_charge(deployment, attempt.usage);
-  attempt.detail = check_.log_detail();
-  record_attempt(attempt, deployment, ErrorKind::kInvalidToolCall);
-  pending_backoff_ = Duration::zero();
+  co_return next;
 }
 
 asio::awaitable<void> RequestRun::answer_invalid(const Deployment& deployment) {
@@ -296,13 +274,6 @@ asio::awaitable<void> RequestRun::answer_invalid(const Deployment& deployment) {
       std::move(h), openai_error_body(check_.error_message(deployment.name), check_.error_type(),
                                       check_.error_type()));
   finish(ErrorKind::kInvalidToolCall, GiveUpReason::kNone, sent ? 502 : 0);
-}
-
-void RequestRun::correct_key_charge(Deployment& deployment, const providers::TokenUsage& usage) {
-  if (key_ && deployment.keys != nullptr && usage.reported) {
-    deployment.keys->pool().record_usage(
-        *key_, estimated_tokens(), usage.prompt_tokens + usage.completion_tokens, clock_.now());
-  }
 }
 
 ResponseHead RequestRun::head(int status) const {
@@ -319,27 +290,6 @@ ResponseHead RequestRun::head(int status) const {
   return head;
 }
 
-void RequestRun::record_attempt(const AttemptResult& attempt, const Deployment& deployment,
-                                std::optional<ErrorKind> error) {
-  AttemptRecord r;
-  r.request_id = request_.request_id;
-  r.alias = segment_->alias.name;
-  r.deployment = deployment.name;
-  r.attempt = record_.attempts;
-  r.error = error;
-  r.status = attempt.response.ok() ? attempt.response.status : 0;
-  r.latency = attempt.latency;
-  r.backoff = pending_backoff_;
-  r.stream = request_.stream;
-  r.detail = attempt.detail;
-  r.usage = attempt.usage;
-  record_.usage += attempt.usage;  // every attempt's tokens, the request's sum
-  if (key_ && deployment.keys != nullptr) {
-    r.key_id = deployment.keys->pool().fingerprint(*key_);
-  }
-  parts_.observer.on_attempt(r);
-}
-
 void RequestRun::finish(std::optional<ErrorKind> error, GiveUpReason reason, int status) {
   finished_ = true;
   record_.deployment = deployment_;
@@ -347,218 +297,16 @@ void RequestRun::finish(std::optional<ErrorKind> error, GiveUpReason reason, int
   record_.reason = reason;
   record_.status = status;
   record_.validation = check_.header();
+  record_.usage = loop_ ? loop_->usage() : TokenUsage{};
   if (record_.latency == Duration::zero()) {
     record_.latency = clock_.now() - start_;
   }
   parts_.observer.on_request(record_);
 }
 
-asio::awaitable<void> RequestRun::run(const Alias& alias) {
-  started_ = true;
-  start_ = clock_.now();
-  total_timeout_ = alias.policy.retry.total_timeout;
-  record_.request_id = request_.request_id;
-  record_.model = request_.model;
-  record_.model_label = model_label_;
-  record_.stream = request_.stream;
-  parts_.observer.request_started();
-  pending_.assign(alias.fallbacks.begin(), alias.fallbacks.end());
-  enter(alias);
-
-  providers::EncodeInput input;
-  input.operation = request_.operation;
-  input.body = &request_.body;
-  input.upstream_model = request_.model;
-  input.stream = request_.stream;
-  input.client_authorization = request_.client_authorization;
-  CandidatePicker::Want want = CandidatePicker::Want::kFirst;
-
-  for (;;) {
-    if (sink_.client_gone()) {
-      finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
-      co_return;
-    }
-    TimePoint now = clock_.now();
-    if (now >= segment_->retry.deadline()) {
-      co_await give_up(GiveUpReason::kDeadline);
-      co_return;
-    }
-    const std::optional<size_t> picked = segment_->picker.acquire(want, now);
-    if (!picked) {
-      release_retry_slot();
-      if (const std::optional<TimePoint> reopen = segment_->picker.earliest_reopen(now)) {
-        earliest_reopen_ = earliest_reopen_ ? std::min(*earliest_reopen_, *reopen) : *reopen;
-      }
-      if (next_fallback()) {
-        if (!acquire_retry_slot(segment_->alias)) {
-          co_await give_up(GiveUpReason::kBudgetExhausted);
-          co_return;
-        }
-        want = CandidatePicker::Want::kFirst;
-        continue;
-      }
-      co_await give_up(GiveUpReason::kAllCircuitsOpen);
-      co_return;
-    }
-
-    Deployment& deployment = *segment_->alias.deployments[*picked];
-    key_.reset();
-    if (deployment.keys != nullptr) {
-      key_ = deployment.keys->acquire(estimated_tokens(), now);
-      if (!key_) {
-        const KeyStep step = co_await on_no_key(deployment, *picked, want);
-        if (step == KeyStep::kDone) {
-          co_return;
-        }
-        continue;
-      }
-      input.api_key = deployment.keys->pool().key(*key_);
-    } else {
-      input.api_key = {};
-    }
-    deployment_ = deployment.name;
-    const Duration attempt_timeout = segment_->retry.attempt_timeout(now);
-    const Duration first_token = segment_->alias.policy.first_token_timeout;
-    AttemptLimits limits;
-    limits.attempt = attempt_timeout;
-    limits.first_token =
-        first_token > Duration::zero() ? std::min(first_token, attempt_timeout) : attempt_timeout;
-    limits.stream_total = segment_->retry.deadline() - now;
-    limits.max_response_bytes =
-        static_cast<size_t>(request_.operation == providers::Operation::kEmbeddings
-                                ? parts_.runtime.server().upstream_max_embeddings_bytes
-                                : parts_.runtime.server().upstream_max_response_bytes);
-    ++record_.attempts;
-    deployment.stats.on_start();
-    AttemptResult attempt = co_await run_attempt(parts_.client, deployment, input, limits, clock_);
-    record_.upstream += attempt.latency;
-    now = clock_.now();
-
-    if (sink_.client_gone() || attempt.outcome.error == ErrorKind::kCancelled) {
-      deployment.breaker.release(now);
-      deployment.stats.on_abandon();
-      release_retry_slot();
-      record_attempt(attempt, deployment, ErrorKind::kCancelled);
-      finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
-      co_return;
-    }
-    if (attempt.outcome.succeeded()) {
-      const AnswerStep step = co_await on_answer(attempt, deployment, input);
-      if (step == AnswerStep::kDone) {
-        co_return;
-      }
-      if (step == AnswerStep::kResend) {
-        want = CandidatePicker::Want::kSame;
-        continue;
-      }
-      // kFailed: a held-back stream broke before the client saw it; handled as a failure below.
-    }
-
-    const ErrorKind kind = *attempt.outcome.error;
-    // A refused key is that key's limit, not the deployment's health: the key rests (and the
-    // pool keeps requests off it), so neither the breaker nor the retry budget counts it.
-    const bool key_refused = key_ && ProviderKeys::rests_key(kind);
-    if (key_refused) {
-      deployment.breaker.release(now);
-    } else {
-      deployment.breaker.record(attempt.outcome, now);
-    }
-    deployment.stats.on_failure();
-    if (!key_refused) {
-      segment_->alias.budget.record_failure();
-    }
-    release_retry_slot();
-    record_attempt(attempt, deployment, kind);
-    pending_backoff_ = Duration::zero();
-    last_ = AttemptFailure{kind,
-                           deployment.name,
-                           deployment.provider,
-                           deployment.keys == nullptr && deployment.target.api_key.empty() &&
-                               deployment.target.forward_client_key &&
-                               !request_.client_authorization.empty(),
-                           std::move(attempt.response),
-                           std::move(attempt.detail),
-                           deployment.target.origin};
-
-    // A refused key rests; if another has room now, the deployment is retried with it at once.
-    bool rotate = false;
-    if (key_refused) {
-      deployment.keys->rest(*key_, kind, attempt.pushback, now);
-      rotate = deployment.keys->pool().next_available(estimated_tokens(), now) == now;
-    }
-
-    // Too long for this model: only a larger one helps, so go there directly.
-    if (kind == ErrorKind::kContextLengthExceeded &&
-        segment_->alias.context_window_fallback != nullptr) {
-      const Alias* larger = segment_->alias.context_window_fallback;
-      pending_.assign(larger->fallbacks.begin(), larger->fallbacks.end());
-      pending_.push_front(larger);
-      const FallbackMove move = retry_on_fallback(kind);
-      if (move == FallbackMove::kNoBudget) {
-        co_await give_up(GiveUpReason::kBudgetExhausted);
-        co_return;
-      }
-      if (move == FallbackMove::kMoved) {
-        want = CandidatePicker::Want::kFirst;
-        continue;
-      }
-    }
-
-    const bool alternative = segment_->picker.has_alternative(now);
-    RetryDecision decision = segment_->retry.on_attempt(
-        attempt.outcome, rotate ? std::nullopt : attempt.pushback, now, alternative || rotate);
-    if (rotate && decision.reason != GiveUpReason::kMaxAttempts &&
-        decision.reason != GiveUpReason::kDeadline) {
-      decision.action = RetryDecision::Action::kRetrySame;
-      decision.delay = Duration::zero();
-      decision.reason = GiveUpReason::kNone;
-    }
-    if (decision.action == RetryDecision::Action::kGiveUp) {
-      retry_after_ = decision.retry_after;
-      const FallbackMove move =
-          walks_on(decision.reason) ? retry_on_fallback(kind) : FallbackMove::kNone;
-      if (move == FallbackMove::kNoBudget) {
-        co_await give_up(GiveUpReason::kBudgetExhausted);
-        co_return;
-      }
-      if (move == FallbackMove::kMoved) {
-        want = CandidatePicker::Want::kFirst;
-        continue;
-      }
-      co_await give_up(decision.reason);
-      co_return;
-    }
-    if (!rotate && segment_->policy.disposition_for(kind) == Disposition::kFallBack) {
-      segment_->picker.exclude(*picked);
-    }
-    if (!acquire_retry_slot(segment_->alias)) {
-      retry_after_ = attempt.pushback;
-      co_await give_up(GiveUpReason::kBudgetExhausted);
-      co_return;
-    }
-    parts_.observer.on_retry(model_label_, kind);
-    if (decision.delay > Duration::zero()) {
-      if (!co_await wait(decision.delay)) {
-        release_retry_slot();
-        finish(ErrorKind::kCancelled, GiveUpReason::kNone, 0);
-        co_return;
-      }
-      record_.backoff += decision.delay;
-    }
-    pending_backoff_ = decision.delay;
-    want = decision.action == RetryDecision::Action::kRetrySame ? CandidatePicker::Want::kSame
-                                                                : CandidatePicker::Want::kNext;
-  }
-}
-
-asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deployment& deployment) {
+asio::awaitable<LoopCommand> RequestRun::answer_success(AttemptResult& attempt) {
   if (!request_.stream) {
-    deployment.breaker.record(attempt.outcome, clock_.now());
-    deployment.stats.on_success(attempt.latency);
-    segment_->alias.budget.record_success();
-    release_retry_slot();
-    record_attempt(attempt, deployment, std::nullopt);
-    correct_key_charge(deployment, attempt.usage);
+    LoopCommand done = settle(attempt, end_of(attempt, Verdict::kSuccess, true));
     ResponseHead h = head(attempt.response.status);
     const std::string_view type = attempt.response.headers.value("content-type");
     h.add("content-type", type.empty() ? "application/json" : std::string(type));
@@ -567,7 +315,7 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
     const bool sent = co_await sink_.send(std::move(h), std::move(attempt.response.body));
     finish(sent ? std::nullopt : std::optional(ErrorKind::kCancelled), GiveUpReason::kNone,
            sent ? status : 0);
-    co_return;
+    co_return done;
   }
 
   const TimePoint head_start = clock_.now();
@@ -581,43 +329,40 @@ asio::awaitable<void> RequestRun::answer_success(AttemptResult& attempt, Deploym
     relay.client_gone = true;
     attempt.stream.cancel();
   }
-  settle_stream(attempt, deployment, relay, started, false);
+  settle_stream(attempt, relay, started, false);
+  co_return LoopCommand{};
 }
 
-void RequestRun::settle_stream(AttemptResult& attempt, Deployment& deployment,
-                               const RelayResult& relay, bool started, bool invalid) {
+void RequestRun::settle_stream(AttemptResult& attempt, const RelayResult& relay, bool started,
+                               bool invalid) {
   record_.upstream += relay.upstream;
   record_.client_write += relay.client_write;
   attempt.usage = relay.usage;
-  correct_key_charge(deployment, relay.usage);
-  const TimePoint now = clock_.now();
-  std::optional<ErrorKind> error;
+  Verdict verdict = invalid ? Verdict::kInvalid : Verdict::kSuccess;
   if (relay.failure) {
-    error = relay.failure;
-    deployment.breaker.record(AttemptOutcome::failure(*relay.failure), now);
-    deployment.stats.on_failure();
-    segment_->alias.budget.record_failure();
+    verdict = Verdict::kFailure;
+    attempt.outcome = AttemptOutcome::failure(*relay.failure);
   } else if (relay.client_gone) {
-    error = ErrorKind::kCancelled;
-    deployment.breaker.release(now);
-    deployment.stats.on_abandon();
-  } else {
-    deployment.breaker.record(attempt.outcome, now);
-    deployment.stats.on_success(attempt.latency);
-    segment_->alias.budget.record_success();
-    if (invalid) {
-      error = ErrorKind::kInvalidToolCall;
-    }
+    verdict = Verdict::kNeutral;
   }
-  release_retry_slot();
+  // The stats take the time to the first event, the attempt record the whole stream.
+  const AttemptEnd end = end_of(attempt, verdict, true);
   attempt.latency += relay.upstream;
   if (!relay.detail.empty()) {
     attempt.detail = relay.detail;
   } else if (invalid) {
     attempt.detail = check_.log_detail();
   }
-  record_attempt(attempt, deployment, error);
-  record_.latency = now - start_;
+  settle(attempt, end);
+  std::optional<ErrorKind> error;
+  if (relay.failure) {
+    error = relay.failure;
+  } else if (relay.client_gone) {
+    error = ErrorKind::kCancelled;
+  } else if (invalid) {
+    error = ErrorKind::kInvalidToolCall;
+  }
+  record_.latency = clock_.now() - start_;
   finish(error, GiveUpReason::kNone, started ? 200 : 0);
 }
 
@@ -628,18 +373,14 @@ ResponseHead RequestRun::stream_head() const {
   return h;
 }
 
-asio::awaitable<void> RequestRun::give_up(GiveUpReason reason) {
-  release_retry_slot();
+asio::awaitable<void> RequestRun::give_up(const LoopCommand& command) {
   const TimePoint now = clock_.now();
   GiveUpContext context;
   context.model = request_.model;
   context.attempts = record_.attempts;
-  context.reason = reason;
-  context.retry_after = retry_after_;
+  context.reason = command.reason;
+  context.retry_after = command.retry_after;
   context.total_timeout = total_timeout_;
-  if (reason == GiveUpReason::kAllCircuitsOpen && earliest_reopen_) {
-    context.retry_after = std::max(Duration::zero(), *earliest_reopen_ - now);
-  }
   ErrorAnswer answer = map_give_up(last_ ? &*last_ : nullptr, context);
   ResponseHead h = head(answer.status);
   h.add("content-type", "application/json");
@@ -648,16 +389,60 @@ asio::awaitable<void> RequestRun::give_up(GiveUpReason reason) {
     h.add("retry-after-ms",
           std::to_string(std::chrono::ceil<milliseconds>(*answer.retry_after).count()));
   }
-  ErrorKind kind = last_ ? last_->kind : ErrorKind::kCircuitOpen;
-  if (reason == GiveUpReason::kDeadline) {
-    kind = ErrorKind::kDeadlineExceeded;
-  } else if (reason == GiveUpReason::kAllCircuitsOpen) {
-    kind = ErrorKind::kCircuitOpen;
-  }
   record_.latency = now - start_;
   const int status = answer.status;
   const bool sent = co_await sink_.send(std::move(h), std::move(answer.body));
-  finish(kind, reason, sent ? status : 0);
+  finish(command.error, command.reason, sent ? status : 0);
+}
+
+void RequestRun::on_retry(ErrorKind cause) { parts_.observer.on_retry(model_label_, cause); }
+
+void RequestRun::on_key_used(const LoopAlias& alias, size_t target, size_t key) {
+  deployment_of(alias, target).keys->count_use(key);
+}
+
+void RequestRun::on_key_rested(const LoopAlias& alias, size_t target, size_t key) {
+  deployment_of(alias, target).keys->count_rest(key);
+}
+
+void RequestRun::on_keys_short(const LoopAlias& alias, size_t target, bool waited, bool never) {
+  const Deployment& deployment = deployment_of(alias, target);
+  ProviderKeys& keys = *deployment.keys;
+  keys.count_wait(waited);
+  if (waited) {
+    return;
+  }
+  deployment_ = deployment.name;
+  std::string detail =
+      !never ? "every API key of provider '" + keys.provider() + "' is at its limit"
+             : "the request's estimated " +
+                   std::to_string(estimate_request_tokens(request_.operation, request_.body)) +
+                   " tokens exceed the tokens-per-minute limit of every API key of provider '" +
+                   keys.provider() + "'";
+  last_ = AttemptFailure{ErrorKind::kRateLimited,      deployment.name,  deployment.provider, false,
+                         upstream::UpstreamResponse{}, std::move(detail)};
+}
+
+void RequestRun::on_settled(const OpenAttempt& open, const Settlement& settlement,
+                            Duration backoff) {
+  const AttemptResult& attempt = *settling_;
+  const Deployment& deployment = deployment_of(*open.alias, open.target);
+  AttemptRecord r;
+  r.request_id = request_.request_id;
+  r.alias = open.alias->name;
+  r.deployment = deployment.name;
+  r.attempt = record_.attempts;
+  r.error = settlement.error;
+  r.status = attempt.response.ok() ? attempt.response.status : 0;
+  r.latency = attempt.latency;
+  r.backoff = backoff;
+  r.stream = request_.stream;
+  r.detail = attempt.detail;
+  r.usage = attempt.usage;
+  if (open.key && deployment.keys != nullptr) {
+    r.key_id = deployment.keys->pool().fingerprint(*open.key);
+  }
+  parts_.observer.on_attempt(r);
 }
 
 }  // namespace sheepdog::gateway

@@ -1,28 +1,17 @@
-// The attempt loop of one request, on the resilience core:
+// One request's run: the interpreter of the pure attempt loop (routing/attempt_loop.h), which
+// decides every step (which deployment and key, wait how long, fall back where, give up why)
+// and settles every attempt in its ledger (routing/attempt_ledger.h). What is left here is the
+// I/O the loop's commands ask for:
 //
-//   pick a deployment of the current alias (CandidatePicker: router order, breakers admit)
-//   -> run_attempt (encode, pooled upstream call, classify, decode, pushback)
-//   -> breaker.record, stats, retry budget record, one log line and metric per attempt
-//   -> context_length_exceeded with a context_window_fallback: go to that alias
-//   -> decision = RetryState::on_attempt(outcome, pushback, now, has_alternative)
-//      give up: walk the alias's fallback aliases in order (for max attempts, no alternative,
-//               pushback too long), else answer with the mapped error (error_mapping.h)
-//      retry:   RetryBudget::try_acquire_retry (else give up), wait the delay on an asio timer,
-//               then the same or the next deployment
-//   success: the answer (or, for a stream, the relay of its events) goes to the client
-//
-// Every alias visited gets its own RetryState (its own max_attempts and backoff) but all share
-// the request's deadline, set by the requested alias's total timeout. A fallback alias's first
-// attempt is a retry of the request and takes a slot of that alias's retry budget. If no
-// deployment's breaker admits a call and no fallback is left: 503 with retry-after until the
-// first breaker half-opens.
-//
-// Provider API keys (deployment.keys): each attempt takes a key with room for the request's
-// estimated tokens (gateway/token_estimate.h). A 429 rests that key (provider_keys.h) and, when
-// another key has room now, the next attempt goes at once to the same deployment with it: the
-// deployment is fine, only that key was refused. When no key of a deployment has room, another
-// deployment of the alias is tried; for the last one the request waits for a key if one frees
-// up before the deadline, else walks to a fallback alias, else gets 429 with retry-after.
+//   kAttempt   run_attempt (encode, pooled upstream call, classify, decode, pushback) on the
+//              deployment and key named; a 2xx answer goes through validation and to the client
+//              (non-streamed: sent whole; streamed: relayed event by event); then the attempt's
+//              end (verdict, outcome, pushback, usage) goes back to the loop
+//   kWait      an asio timer (ended early if the client leaves)
+//   kGiveUp    the mapped error answer (error_mapping.h) with retry-after
+//   kDone      nothing: the answer went out with the attempt that ended the request
+// plus what the loop reports along the way (LoopObserver): one log line and metric per attempt
+// and per request, key metrics, the failure to describe in a give-up answer.
 //
 // Answer validation (policy tool_validation, gateway/answer_check.h): a 2xx answer to a request
 // with tools or a JSON response_format is checked before it goes out; an invalid one is sent
@@ -42,21 +31,18 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <deque>
-#include <memory>
 #include <optional>
-#include <vector>
+#include <string>
 
 #include "core/random.h"
 #include "gateway/answer_check.h"
 #include "gateway/attempt.h"
-#include "gateway/candidate_picker.h"
 #include "gateway/client_sink.h"
 #include "gateway/error_mapping.h"
 #include "gateway/observer.h"
 #include "gateway/runtime.h"
 #include "gateway/stream_relay.h"
-#include "resilience/retry_policy.h"
+#include "routing/attempt_loop.h"
 #include "upstream/upstream_client.h"
 
 namespace sheepdog::gateway {
@@ -70,11 +56,11 @@ struct ThreadParts {
   Observer& observer;
 };
 
-class RequestRun {
+class RequestRun final : private LoopObserver {
  public:
   // `request` and `sink` must outlive the run.
   RequestRun(ThreadParts parts, const GatewayRequest& request, ClientSink& sink);
-  ~RequestRun();
+  ~RequestRun() override;
   RequestRun(const RequestRun&) = delete;
   RequestRun& operator=(const RequestRun&) = delete;
 
@@ -83,60 +69,50 @@ class RequestRun {
   boost::asio::awaitable<void> run(const Alias& alias);
 
  private:
-  struct Segment;
-
-  void enter(const Alias& alias);
-  // Moves to the next pending fallback alias not visited yet; false if none is left.
-  bool next_fallback();
-  // A fallback alias's first attempt is a retry of the request: it needs a budget slot.
-  bool acquire_retry_slot(const Alias& alias);
-  // After a failure of kind `cause`: moves to the next fallback alias, taking a retry slot and
-  // counting the retry (kMoved); kNone if no fallback is left; kNoBudget if the budget refuses.
-  enum class FallbackMove : unsigned char { kMoved, kNone, kNoBudget };
-  FallbackMove retry_on_fallback(ErrorKind cause);
-  void release_retry_slot();
-
-  // No key of `deployment` (the picked candidate `index`) has room: try another candidate,
-  // else wait for a key within the deadline, else a fallback alias, else answer 429.
-  enum class KeyStep : unsigned char { kContinue, kDone };
-  boost::asio::awaitable<KeyStep> on_no_key(Deployment& deployment, size_t index,
-                                            CandidatePicker::Want& want);
-  int64_t estimated_tokens();
+  // Runs the attempt `command` names; returns the loop's next command.
+  boost::asio::awaitable<LoopCommand> attempt(const LoopCommand& command,
+                                              providers::EncodeInput& input);
+  // Hands the attempt's end to the loop (which settles it and logs it through on_settled).
+  LoopCommand settle(AttemptResult& attempt, const AttemptEnd& end);
+  LoopCommand settle_failure(AttemptResult& attempt, const Deployment& deployment);
 
   // A 2xx answer (non-streamed, or a stream whose first event arrived): validated when the
-  // policy says so (answer_check.h), then sent. kResend: `input` holds the request to send
-  // next, to the same deployment. kFailed: a held-back stream broke before the client saw any
-  // of it; `attempt` now describes an ordinary failed attempt.
-  enum class AnswerStep : unsigned char { kDone, kResend, kFailed };
-  boost::asio::awaitable<AnswerStep> on_answer(AttemptResult& attempt, Deployment& deployment,
-                                               providers::EncodeInput& input);
-  boost::asio::awaitable<AnswerStep> answer_gated_stream(AttemptResult& attempt,
-                                                         Deployment& deployment,
-                                                         providers::EncodeInput& input);
-  // An answer failed validation: the deployment is healthy (breaker, budget, stats count a
-  // success), the attempt is logged with the reasons.
-  void note_invalid(AttemptResult& attempt, Deployment& deployment);
-  // The invalid answer's bookkeeping, then the 502 (kFail) or the resend (kRetry).
-  boost::asio::awaitable<AnswerStep> after_invalid(AnswerCheck::Verdict verdict,
-                                                   AttemptResult& attempt, Deployment& deployment);
+  // policy says so (answer_check.h), then sent. Returns the loop's next command: kDone once
+  // answered, an attempt to resend an invalid answer, or, for a held-back stream that broke
+  // before the client saw any of it, whatever follows that failure.
+  boost::asio::awaitable<LoopCommand> on_answer(AttemptResult& attempt, Deployment& deployment,
+                                                providers::EncodeInput& input);
+  boost::asio::awaitable<LoopCommand> answer_gated_stream(AttemptResult& attempt,
+                                                          Deployment& deployment,
+                                                          providers::EncodeInput& input);
+  // The answer failed validation: settled as kInvalid (the deployment did its job), then the
+  // 502 (kFail) or the resend (kRetry).
+  boost::asio::awaitable<LoopCommand> after_invalid(AnswerCheck::Verdict verdict,
+                                                    AttemptResult& attempt,
+                                                    Deployment& deployment);
   // A stream's upstream and client time, into the attempt and the request record.
   void absorb_relay(AttemptResult& attempt, const RelayResult& relay);
   boost::asio::awaitable<void> answer_invalid(const Deployment& deployment);
+  boost::asio::awaitable<LoopCommand> answer_success(AttemptResult& attempt);
+  // Ends a stream that reached the client (or was meant to) in the loop, and the request.
+  // `invalid`: it ended as an invalid answer (the deployment itself did fine).
+  void settle_stream(AttemptResult& attempt, const RelayResult& relay, bool started,
+                     bool invalid);
+  ResponseHead stream_head() const;
 
   boost::asio::awaitable<bool> wait(Duration delay);
-  boost::asio::awaitable<void> answer_success(AttemptResult& attempt, Deployment& deployment);
-  // The books for a stream that reached the client (or was meant to): breaker, budget, usage,
-  // logs. `invalid`: it ended as an invalid answer (the deployment itself did fine).
-  void settle_stream(AttemptResult& attempt, Deployment& deployment, const RelayResult& relay,
-                     bool started, bool invalid);
-  ResponseHead stream_head() const;
-  boost::asio::awaitable<void> give_up(GiveUpReason reason);
+  boost::asio::awaitable<void> give_up(const LoopCommand& command);
   void finish(std::optional<ErrorKind> error, GiveUpReason reason, int status);
-  // The answer reported `usage`: the key's up-front TPM charge becomes the actual count.
-  void correct_key_charge(Deployment& deployment, const providers::TokenUsage& usage);
-  void record_attempt(const AttemptResult& attempt, const Deployment& deployment,
-                      std::optional<ErrorKind> error);
   ResponseHead head(int status) const;
+  Deployment& deployment_of(const LoopAlias& alias, size_t target) const;
+
+  // LoopObserver
+  void on_retry(ErrorKind cause) override;
+  void on_key_used(const LoopAlias& alias, size_t target, size_t key) override;
+  void on_key_rested(const LoopAlias& alias, size_t target, size_t key) override;
+  void on_keys_short(const LoopAlias& alias, size_t target, bool waited, bool never) override;
+  void on_settled(const OpenAttempt& attempt, const Settlement& settlement,
+                  Duration backoff) override;
 
   ThreadParts parts_;
   const GatewayRequest& request_;
@@ -144,22 +120,15 @@ class RequestRun {
   const Clock& clock_;
   TimePoint start_;
   Duration total_timeout_{};
-  std::unique_ptr<Segment> segment_;
-  std::vector<const Alias*> visited_;
-  std::deque<const Alias*> pending_;
-  RetryBudget* retry_slot_ = nullptr;  // held while a retry attempt is pending or running
   std::optional<AttemptFailure> last_;
-  std::string deployment_;  // answered or tried last
-  std::optional<Duration> retry_after_;
-  std::optional<TimePoint> earliest_reopen_;
-  Duration pending_backoff_{};               // the wait before the next attempt (for its log line)
-  std::optional<int64_t> estimated_tokens_;  // computed on first use (key pools only)
-  std::optional<size_t> key_;                // the pool key of the running attempt
-  const std::string model_label_;            // request_.model as metrics label it (model_labels.h)
+  std::string deployment_;                // answered or tried last
+  const AttemptResult* settling_ = nullptr;  // the attempt being settled (for on_settled)
+  const std::string model_label_;  // request_.model as metrics label it (model_labels.h)
   AnswerCheck check_;
   bool started_ = false;
   bool finished_ = false;
   RequestRecord record_;
+  std::optional<AttemptLoop> loop_;  // last: it refers to parts_.random and outlives nothing
 };
 
 }  // namespace sheepdog::gateway

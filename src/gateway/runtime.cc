@@ -224,6 +224,20 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
     auto alias = std::make_unique<Alias>(model, std::move(route));
     alias->deployments = std::move(deployments);
+    LoopAlias& loop = alias->loop;
+    loop.id = rt->aliases_.size();
+    loop.name = alias->name;
+    loop.retry = alias->policy.retry;
+    loop.budget = &alias->budget;
+    loop.router = &alias->router;
+    for (Deployment* d : alias->deployments) {
+      loop.targets.push_back(
+          LoopTarget{&d->breaker, &d->stats, d->keys != nullptr ? &d->keys->pool() : nullptr});
+    }
+    loop.sticky_by = alias->sticky_by == config::StickyBy::kUser     ? StickyBy::kUser
+                     : alias->sticky_by == config::StickyBy::kHeader ? StickyBy::kHeader
+                                                                     : StickyBy::kNone;
+    loop.sticky_header = alias->sticky_header;
     rt->alias_index_.emplace(alias->name, alias.get());
     rt->aliases_.push_back(std::move(alias));
   }
@@ -238,6 +252,7 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     for (const std::string& name : model->fallbacks) {
       if (const Alias* target = rt->find(name)) {
         alias->fallbacks.push_back(target);
+        alias->loop.fallbacks.push_back(&target->loop);
       } else {
         result.warnings.push_back("models." + alias->name + ".fallbacks: '" + name +
                                   "' is not served; fallback skipped");
@@ -245,7 +260,9 @@ BuildResult Runtime::build(const config::Config& config, RuntimeOptions options,
     }
     if (!model->context_window_fallback.empty()) {
       alias->context_window_fallback = rt->find(model->context_window_fallback);
-      if (alias->context_window_fallback == nullptr) {
+      if (alias->context_window_fallback != nullptr) {
+        alias->loop.context_window_fallback = &alias->context_window_fallback->loop;
+      } else {
         result.warnings.push_back("models." + alias->name + ".context_window_fallback: '" +
                                   model->context_window_fallback +
                                   "' is not served; fallback skipped");

@@ -30,6 +30,7 @@
 #include "resilience/circuit_breaker.h"
 #include "resilience/retry_budget.h"
 #include "routing/deployment_stats.h"
+#include "routing/loop_alias.h"
 #include "routing/router.h"
 #include "state/idempotency_store.h"
 #include "telemetry/log.h"
@@ -79,6 +80,9 @@ struct Alias {
   const std::string sticky_header;
   std::vector<const Alias*> fallbacks;  // resolved, in order
   const Alias* context_window_fallback = nullptr;
+  // The same alias as the attempt loop walks it (routing/loop_alias.h): loop.id is this alias's
+  // index in Runtime::aliases(), loop.targets[i] is deployments[i]'s breaker, stats and keys.
+  LoopAlias loop;
 };
 
 struct RuntimeOptions {

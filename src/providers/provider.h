@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error_kind.h"
+#include "core/token_usage.h"
 #include "upstream/http_message.h"
 
 namespace sheepdog::providers {
@@ -26,21 +27,8 @@ namespace sheepdog::providers {
 enum class Operation : unsigned char { kChatCompletions, kEmbeddings };
 std::string_view to_string(Operation operation);  // "chat.completions", "embeddings"
 
-// Token counts as the upstream reported them; `reported` is false when it did not.
-struct TokenUsage {
-  bool reported = false;
-  int64_t prompt_tokens = 0;
-  int64_t completion_tokens = 0;
-
-  // Sums another attempt's usage into this one (a request's usage is every attempt's: repaired
-  // and resampled answers were paid for too). Reported iff either was.
-  TokenUsage& operator+=(const TokenUsage& other) {
-    reported = reported || other.reported;
-    prompt_tokens += other.prompt_tokens;
-    completion_tokens += other.completion_tokens;
-    return *this;
-  }
-};
+// Token counts as the upstream reported them (core/token_usage.h).
+using TokenUsage = sheepdog::TokenUsage;
 
 // Whether the client's chat request asked for a usage chunk in its stream
 // (stream_options.include_usage true). Null or anything else: no.

@@ -23,8 +23,8 @@ using TargetMask = std::bitset<kMaxRouteTargets>;
 // One deployment as routing sees it. The config layer maps its deployments onto these.
 struct RouteTarget {
   size_t deployment = 0;  // the caller's id for it; routing carries it and never reads it
-  // Relative share of traffic, >= 0. 0 drains the deployment: it is never chosen, not even as
-  // a failover (take it out of service without deleting it from the config).
+  // Relative share of traffic, >= 0. 0 takes no first attempts but serves retries and
+  // fallbacks, after every weighted target (router.h).
   double weight = 1.0;
   bool canary = false;  // receives the canary share of traffic (see RoutePolicy)
 };

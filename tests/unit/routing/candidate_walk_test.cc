@@ -1,39 +1,35 @@
-// CandidatePicker: the walk over one alias's deployments as attempts fail, with breakers that
+// CandidateWalk: the walk over one alias's deployments as attempts fail, with breakers that
 // trip after one failure so that a test controls them exactly on a manual clock.
-#include "gateway/candidate_picker.h"
+#include "routing/candidate_walk.h"
 
 #include <gtest/gtest.h>
 
-#include "runtime_fixture.h"
+#include <deque>
 
-namespace sheepdog::gateway {
+#include "core/clock.h"
+
+namespace sheepdog {
 namespace {
 
-using Want = CandidatePicker::Want;
+using Want = CandidateWalk::Want;
 
-constexpr std::string_view kYaml = R"(
-providers:
-  p: {kind: openai, base_url: "http://127.0.0.1:1/v1"}
-policies:
-  default:
-    circuit_breaker: {consecutive_failures: 1, open_duration: 1s}
-models:
-  m:
-    deployments:
-      - {provider: p, model: a}
-      - {provider: p, model: b}
-      - {provider: p, model: c}
-)";
+CircuitBreakerPolicy one_failure_trips() {
+  CircuitBreakerPolicy policy;
+  policy.consecutive_failures = 1;
+  policy.open_duration = seconds(1);
+  return policy;
+}
 
-class CandidatePickerTest : public ::testing::Test {
+class CandidateWalkTest : public ::testing::Test {
  protected:
-  CandidatePickerTest() {
-    RuntimeOptions options;
-    options.ordered_aliases = {"m"};
-    runtime_ = testing::build_runtime(kYaml, clock_, options);
+  CandidateWalkTest() {
+    for (int i = 0; i < 3; ++i) {
+      breakers_.emplace_back(one_failure_trips());
+      alias_.targets.push_back(LoopTarget{&breakers_.back(), nullptr, nullptr});
+    }
   }
-  const Alias& alias() { return *runtime_->find("m"); }
-  CircuitBreaker& breaker(size_t i) { return alias().deployments[i]->breaker; }
+  const LoopAlias& alias() { return alias_; }
+  CircuitBreaker& breaker(size_t i) { return breakers_[i]; }
   // Trips deployment i's breaker now (one admitted call that fails).
   void trip(size_t i) {
     ASSERT_TRUE(breaker(i).try_acquire(clock_.now()));
@@ -41,16 +37,15 @@ class CandidatePickerTest : public ::testing::Test {
     ASSERT_EQ(breaker(i).state(clock_.now()), BreakerState::kOpen);
   }
   // Ends an admitted call on i without a verdict, freeing any probe slot.
-  void release(size_t i) {
-    breaker(i).record(AttemptOutcome::failure(ErrorKind::kCancelled), clock_.now());
-  }
+  void release(size_t i) { breaker(i).release(clock_.now()); }
 
   ManualClock clock_{TimePoint{} + seconds(100)};
-  std::unique_ptr<Runtime> runtime_;
+  std::deque<CircuitBreaker> breakers_;
+  LoopAlias alias_;
 };
 
-TEST_F(CandidatePickerTest, WalksUntriedThenTriedCyclically) {
-  CandidatePicker picker(alias(), {0, 1, 2});
+TEST_F(CandidateWalkTest, WalksUntriedThenTriedCyclically) {
+  CandidateWalk picker(alias(), {0, 1, 2});
   const TimePoint now = clock_.now();
   EXPECT_EQ(picker.acquire(Want::kFirst, now), 0u);
   release(0);
@@ -67,17 +62,17 @@ TEST_F(CandidatePickerTest, WalksUntriedThenTriedCyclically) {
   release(1);
 }
 
-TEST_F(CandidatePickerTest, FollowsTheRoutersOrder) {
-  CandidatePicker picker(alias(), {2, 0, 1});
+TEST_F(CandidateWalkTest, FollowsTheRoutersOrder) {
+  CandidateWalk picker(alias(), {2, 0, 1});
   EXPECT_EQ(picker.acquire(Want::kFirst, clock_.now()), 2u);
   release(2);
   EXPECT_EQ(picker.acquire(Want::kNext, clock_.now()), 0u);
   release(0);
 }
 
-TEST_F(CandidatePickerTest, SkipsOpenBreakersAndExcludedDeployments) {
+TEST_F(CandidateWalkTest, SkipsOpenBreakersAndExcludedDeployments) {
   trip(0);
-  CandidatePicker picker(alias(), {0, 1, 2});
+  CandidateWalk picker(alias(), {0, 1, 2});
   EXPECT_EQ(picker.acquire(Want::kFirst, clock_.now()), 1u);
   release(1);
   picker.exclude(1);
@@ -89,8 +84,8 @@ TEST_F(CandidatePickerTest, SkipsOpenBreakersAndExcludedDeployments) {
   EXPECT_EQ(picker.acquire(Want::kNext, clock_.now()), std::nullopt);
 }
 
-TEST_F(CandidatePickerTest, HasAlternativeIgnoresTheCurrentDeployment) {
-  CandidatePicker picker(alias(), {0, 1});
+TEST_F(CandidateWalkTest, HasAlternativeIgnoresTheCurrentDeployment) {
+  CandidateWalk picker(alias(), {0, 1});
   EXPECT_EQ(picker.acquire(Want::kFirst, clock_.now()), 0u);
   release(0);
   EXPECT_TRUE(picker.has_alternative(clock_.now()));
@@ -100,8 +95,8 @@ TEST_F(CandidatePickerTest, HasAlternativeIgnoresTheCurrentDeployment) {
   EXPECT_TRUE(picker.has_alternative(clock_.now()));
 }
 
-TEST_F(CandidatePickerTest, EarliestReopenIsTheFirstBreakerToHalfOpen) {
-  CandidatePicker picker(alias(), {0, 1, 2});
+TEST_F(CandidateWalkTest, EarliestReopenIsTheFirstBreakerToHalfOpen) {
+  CandidateWalk picker(alias(), {0, 1, 2});
   EXPECT_EQ(picker.earliest_reopen(clock_.now()), std::nullopt);
   const TimePoint first = clock_.now();
   trip(1);
@@ -112,18 +107,18 @@ TEST_F(CandidatePickerTest, EarliestReopenIsTheFirstBreakerToHalfOpen) {
   EXPECT_EQ(picker.earliest_reopen(clock_.now()), first + milliseconds(1300));
 }
 
-TEST_F(CandidatePickerTest, HalfOpenBreakerAdmitsOneProbe) {
+TEST_F(CandidateWalkTest, HalfOpenBreakerAdmitsOneProbe) {
   trip(0);
   trip(1);
   trip(2);
   clock_.advance(seconds(1));
-  CandidatePicker picker(alias(), {0, 1, 2});
+  CandidateWalk picker(alias(), {0, 1, 2});
   EXPECT_EQ(picker.acquire(Want::kFirst, clock_.now()), 0u);  // 0's probe
-  CandidatePicker other(alias(), {0, 1, 2});
+  CandidateWalk other(alias(), {0, 1, 2});
   EXPECT_EQ(other.acquire(Want::kFirst, clock_.now()), 1u);  // 0's probe slot is taken
   release(0);
   release(1);
 }
 
 }  // namespace
-}  // namespace sheepdog::gateway
+}  // namespace sheepdog

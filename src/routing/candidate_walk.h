@@ -10,7 +10,8 @@
 //
 // Admission goes through the breaker (try_acquire), so a half-open breaker's probe slot is
 // taken only by the deployment actually called: every successful acquire() must be followed by
-// one breaker record() for the returned deployment. Per request; not thread-safe.
+// one breaker record() or release() for the returned deployment (the attempt ledger's job).
+// Pure; per request; not thread-safe. Used by the attempt loop (attempt_loop.h) alone.
 #pragma once
 
 #include <cstddef>
@@ -18,18 +19,18 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "gateway/runtime.h"
+#include "routing/loop_alias.h"
 #include "routing/strategies.h"
 
-namespace sheepdog::gateway {
+namespace sheepdog {
 
-class CandidatePicker {
+class CandidateWalk {
  public:
   enum class Want : unsigned char { kFirst, kSame, kNext };
 
-  // `order`: positions in alias.deployments, most preferred first (Router::plan()).
-  // `alias` must outlive the picker.
-  CandidatePicker(const Alias& alias, std::vector<size_t> order);
+  // `order`: positions in alias.targets, most preferred first (Router::plan()).
+  // `alias` must outlive the walk.
+  CandidateWalk(const LoopAlias& alias, std::vector<size_t> order);
 
   // Chooses and admits a deployment; nullopt iff no candidate's breaker admits a call now.
   std::optional<size_t> acquire(Want want, TimePoint now);
@@ -51,11 +52,11 @@ class CandidatePicker {
  private:
   bool try_admit(size_t i, TimePoint now);
 
-  const Alias& alias_;
+  const LoopAlias& alias_;
   std::vector<size_t> order_;
   TargetMask tried_;
   TargetMask excluded_;
   std::optional<size_t> current_;
 };
 
-}  // namespace sheepdog::gateway
+}  // namespace sheepdog

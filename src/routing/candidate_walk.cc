@@ -1,14 +1,14 @@
-#include "gateway/candidate_picker.h"
+#include "routing/candidate_walk.h"
 
 #include <algorithm>
 
-namespace sheepdog::gateway {
+namespace sheepdog {
 
-CandidatePicker::CandidatePicker(const Alias& alias, std::vector<size_t> order)
+CandidateWalk::CandidateWalk(const LoopAlias& alias, std::vector<size_t> order)
     : alias_(alias), order_(std::move(order)) {}
 
-bool CandidatePicker::try_admit(size_t i, TimePoint now) {
-  if (excluded_.test(i) || !alias_.deployments[i]->breaker.try_acquire(now)) {
+bool CandidateWalk::try_admit(size_t i, TimePoint now) {
+  if (excluded_.test(i) || !alias_.targets[i].breaker->try_acquire(now)) {
     return false;
   }
   tried_.set(i);
@@ -16,7 +16,7 @@ bool CandidatePicker::try_admit(size_t i, TimePoint now) {
   return true;
 }
 
-std::optional<size_t> CandidatePicker::acquire(Want want, TimePoint now) {
+std::optional<size_t> CandidateWalk::acquire(Want want, TimePoint now) {
   if (want == Want::kSame && current_ && try_admit(*current_, now)) {
     return current_;
   }
@@ -42,24 +42,24 @@ std::optional<size_t> CandidatePicker::acquire(Want want, TimePoint now) {
   return std::nullopt;
 }
 
-void CandidatePicker::exclude(size_t i) { excluded_.set(i); }
+void CandidateWalk::exclude(size_t i) { excluded_.set(i); }
 
-bool CandidatePicker::has_alternative(TimePoint now) const {
+bool CandidateWalk::has_alternative(TimePoint now) const {
   for (size_t i : order_) {
     if (current_ && i == *current_) {
       continue;
     }
-    if (!excluded_.test(i) && alias_.deployments[i]->breaker.state(now) != BreakerState::kOpen) {
+    if (!excluded_.test(i) && alias_.targets[i].breaker->state(now) != BreakerState::kOpen) {
       return true;
     }
   }
   return false;
 }
 
-std::optional<TimePoint> CandidatePicker::earliest_reopen(TimePoint now) const {
+std::optional<TimePoint> CandidateWalk::earliest_reopen(TimePoint now) const {
   std::optional<TimePoint> earliest;
   for (size_t i : order_) {
-    const CircuitBreaker& breaker = alias_.deployments[i]->breaker;
+    const CircuitBreaker& breaker = *alias_.targets[i].breaker;
     if (breaker.state(now) == BreakerState::kOpen) {
       const TimePoint until = breaker.open_until();
       if (!earliest || until < *earliest) {
@@ -70,4 +70,4 @@ std::optional<TimePoint> CandidatePicker::earliest_reopen(TimePoint now) const {
   return earliest;
 }
 
-}  // namespace sheepdog::gateway
+}  // namespace sheepdog
