@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "resilience/outcome.h"
+#include "routing/attempt_loop.h"
 #include "sim/distributions.h"
 
 namespace sheepdog::sim {
@@ -19,16 +20,13 @@ namespace {
 
 enum class EventType : uint8_t {
   kRequestStart,    // request `request` arrives
-  kAttemptStart,    // after a backoff: attempt again; `arg` is a Want
+  kWaitDone,        // a backoff the attempt loop asked for is over
   kReply,           // a fast reply (`arg` is a Reply) for attempt `attempt`
   kAttemptTimeout,  // the client's attempt timer
   kServiceDone,     // upstream `arg` finished serving `attempt` of `request`
 };
 
 enum class Reply : uint8_t { kOk, kServerError, kOverloaded, kRateLimited, kConnectFailed, kHang };
-
-// Which upstream the next attempt wants, as in gateway::CandidatePicker.
-enum class Want : uint8_t { kFirst, kSame, kNext };
 
 // Small and trivially copyable, so the heap moves 32-byte PODs and never allocates per event.
 struct Event {
@@ -47,19 +45,16 @@ struct EventLater {
 };
 
 struct RequestState {
-  std::optional<RetryState> retry;
+  std::unique_ptr<AttemptLoop> loop;  // while the request runs
   std::optional<ToolCallState> tool;  // iff the strategy validates tool calls
   // Attempts from this one on are repair requests (longer prompt, repair success rate).
   uint32_t first_repair_attempt = UINT32_MAX;
   TimePoint start{};
   TimePoint end{};
-  int client = -1;        // closed loop only
-  uint32_t attempt = 0;   // attempts started
-  uint64_t tried = 0;     // bit per upstream: picked before for this request
-  uint64_t excluded = 0;  // bit per upstream: never again (a "fall back" kind failed there)
-  uint8_t upstream = 0;   // of the current (or last) attempt; valid iff attempt > 0
+  int client = -1;       // closed loop only
+  uint32_t attempt = 0;  // attempts started
+  uint8_t upstream = 0;  // of the current (or last) attempt; valid iff attempt > 0
   bool in_attempt = false;
-  bool holds_retry_slot = false;
   bool done = false;
   bool success = false;
 };
@@ -109,17 +104,31 @@ class Engine {
       policy_.attempt_timeout = *scenario.client.attempt_timeout;
     }
     policy_.attempt_timeout = std::min(policy_.attempt_timeout, policy_.total_timeout);
-    candidates_ = strategy.fallback ? int(scenario.upstreams.size()) : 1;
+    const size_t candidates = strategy.fallback ? scenario.upstreams.size() : 1;
     upstreams_.reserve(scenario.upstreams.size());
+    CircuitBreakerPolicy disabled;
+    disabled.enabled = false;
     for (const UpstreamModel& model : scenario.upstreams) {
       upstreams_.emplace_back(model);
-      if (strategy.breaker && strategy.breaker->enabled) {
-        upstreams_.back().breaker = std::make_unique<CircuitBreaker>(*strategy.breaker);
-      }
+      upstreams_.back().breaker = std::make_unique<CircuitBreaker>(
+          strategy.breaker && strategy.breaker->enabled ? *strategy.breaker : disabled);
     }
     if (strategy.budget) {
       budget_.emplace(*strategy.budget);
     }
+    // One alias over the candidate upstreams, in scenario order, as the gateway's quick start
+    // (`--upstream A --upstream B`) orders its deployments.
+    RoutePolicy route;
+    route.strategy = RoutingStrategy::kOrdered;
+    for (size_t u = 0; u < candidates; ++u) {
+      route.targets.push_back(RouteTarget{u, 1.0, false});
+      alias_.targets.push_back(LoopTarget{upstreams_[u].breaker.get(), nullptr, nullptr});
+    }
+    router_ = std::make_unique<Router>(std::move(route));
+    alias_.name = strategy.name;
+    alias_.retry = policy_;
+    alias_.budget = budget_ ? &*budget_ : nullptr;
+    alias_.router = router_.get();
     if (scenario.tool_calls) {
       tool_model_ = &*scenario.tool_calls;
     }
@@ -127,6 +136,12 @@ class Engine {
       tool_policy_ = &*strategy.tool_calls;
     }
     requests_.resize(size_t(scenario.requests));
+  }
+
+  ~Engine() {
+    for (RequestState& r : requests_) {
+      r.loop.reset();  // before the budget and breakers it points into
+    }
   }
 
   RunResult run(const SimOptions& options) {
@@ -139,8 +154,8 @@ class Engine {
         case EventType::kRequestStart:
           start_request(e.request, now);
           break;
-        case EventType::kAttemptStart:
-          start_attempt(e.request, now, Want(e.arg));
+        case EventType::kWaitDone:
+          execute(e.request, requests_[e.request].loop->on_wait_finished(now), now);
           break;
         case EventType::kReply:
           on_reply(e.request, e.attempt, Reply(e.arg), now);
@@ -186,70 +201,38 @@ class Engine {
   void start_request(uint32_t id, TimePoint now) {
     RequestState& r = requests_[id];
     r.start = now;
-    r.retry.emplace(policy_, random_, now);
+    r.loop = std::make_unique<AttemptLoop>(alias_, LoopRequest{}, random_, now);
     if (tool_policy_ != nullptr) {
       r.tool.emplace(*tool_policy_);
     }
-    if (budget_) {
-      budget_->request_started();
-    }
-    start_attempt(id, now, Want::kFirst);
+    execute(id, r.loop->start(now), now);
   }
 
-  void start_attempt(uint32_t id, TimePoint now, Want want) {
+  // Carries out the attempt loop's command. kDone ends the request as `success` / `reason`
+  // say (the caller knows what the answer was).
+  void execute(uint32_t id, const LoopCommand& command, TimePoint now, bool success = true,
+               size_t reason = size_t(GiveUpReason::kNone)) {
     RequestState& r = requests_[id];
-    const Duration timeout = r.retry->attempt_timeout(now);
-    if (timeout <= Duration::zero()) {
-      finish(id, now, false, GiveUpReason::kDeadline);
-      return;
+    switch (command.kind) {
+      case LoopCommand::Kind::kDone:
+        finish(id, now, success, reason);
+        return;
+      case LoopCommand::Kind::kGiveUp:
+        finish(id, now, false, size_t(command.reason));
+        return;
+      case LoopCommand::Kind::kWait:
+        backoff_waited_ += command.delay;
+        push(now + command.delay, EventType::kWaitDone, id, r.attempt, 0);
+        return;
+      case LoopCommand::Kind::kAttempt:
+        ++r.attempt;
+        r.upstream = uint8_t(command.target);
+        r.in_attempt = true;
+        ++attempts_;
+        push(now + command.attempt_timeout, EventType::kAttemptTimeout, id, r.attempt, 0);
+        arrive(r.upstream, id, r.attempt, now);
+        return;
     }
-    const std::optional<uint8_t> chosen = pick(r, want, now);
-    if (!chosen) {
-      finish(id, now, false, GiveUpReason::kAllCircuitsOpen);
-      return;
-    }
-    ++r.attempt;
-    r.in_attempt = true;
-    ++attempts_;
-    push(now + timeout, EventType::kAttemptTimeout, id, r.attempt, 0);
-    arrive(*chosen, id, r.attempt, now);
-  }
-
-  // The gateway's candidate rule (gateway/candidate_picker.h), over upstreams in scenario order:
-  // "same" keeps the current upstream if its breaker admits; otherwise, and for "first" and
-  // "next", an untried upstream in order, then one tried before, cyclically after the current
-  // one (which comes last). Excluded upstreams and refusing breakers are skipped.
-  std::optional<uint8_t> pick(RequestState& r, Want want, TimePoint now) {
-    const bool has_current = r.attempt > 0;
-    if (want == Want::kSame && has_current && admit(r, r.upstream, now)) {
-      return r.upstream;
-    }
-    for (int u = 0; u < candidates_; ++u) {
-      if (!(r.tried >> u & 1) && admit(r, uint8_t(u), now)) {
-        return uint8_t(u);
-      }
-    }
-    const int start = has_current ? r.upstream + 1 : 0;
-    for (int k = 0; k < candidates_; ++k) {
-      const int u = (start + k) % candidates_;
-      if ((r.tried >> u & 1) && admit(r, uint8_t(u), now)) {
-        return uint8_t(u);
-      }
-    }
-    return std::nullopt;
-  }
-
-  bool admit(RequestState& r, uint8_t u, TimePoint now) {
-    if (r.excluded >> u & 1) {
-      return false;
-    }
-    CircuitBreaker* breaker = upstreams_[u].breaker.get();
-    if (breaker != nullptr && !breaker->try_acquire(now)) {
-      return false;
-    }
-    r.tried |= uint64_t{1} << u;
-    r.upstream = u;
-    return true;
   }
 
   // The attempt reaches upstream `u`.
@@ -332,21 +315,6 @@ class Engine {
     return r.in_attempt && r.attempt == attempt;
   }
 
-  // Whether another candidate than the current one could take the next attempt: not excluded
-  // and its breaker not open (half-open counts: it may admit a probe).
-  bool has_alternative(const RequestState& r, TimePoint now) const {
-    for (int u = 0; u < candidates_; ++u) {
-      if (u == r.upstream || (r.excluded >> u & 1)) {
-        continue;
-      }
-      const CircuitBreaker* breaker = upstreams_[size_t(u)].breaker.get();
-      if (breaker == nullptr || breaker->state(now) != BreakerState::kOpen) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   // The end of an attempt: a reply, or (kHang) the attempt timer. Stale events are ignored.
   void on_reply(uint32_t id, uint32_t attempt, Reply reply, TimePoint now) {
     if (!is_waiting(id, attempt)) {
@@ -355,73 +323,44 @@ class Engine {
     RequestState& r = requests_[id];
     r.in_attempt = false;
     const AttemptOutcome outcome = classify(to_response(reply));
-    if (CircuitBreaker* breaker = upstreams_[r.upstream].breaker.get()) {
-      breaker->record(outcome, now);
-    }
-    if (budget_) {
-      outcome.succeeded() ? budget_->record_success() : budget_->record_failure();
-      if (r.holds_retry_slot) {
-        budget_->retry_finished();
-        r.holds_retry_slot = false;
-      }
-    }
     if (tool_model_ != nullptr && outcome.succeeded()) {
       on_answer(id, now);
       return;
     }
-    std::optional<Duration> pushback;
+    AttemptEnd end;
+    end.verdict = outcome.succeeded() ? Verdict::kSuccess : Verdict::kFailure;
+    end.outcome = outcome;
     const Duration retry_after = scenario_.upstreams[r.upstream].retry_after;
     if (reply == Reply::kRateLimited && retry_after > Duration::zero()) {
-      pushback = retry_after;
+      end.pushback = retry_after;
     }
-    const RetryDecision decision =
-        r.retry->on_attempt(outcome, pushback, now, has_alternative(r, now));
-    if (decision.action == RetryDecision::Action::kDone) {
-      finish(id, now, true, GiveUpReason::kNone);
-      return;
-    }
-    if (decision.action == RetryDecision::Action::kGiveUp) {
-      finish(id, now, false, decision.reason);
-      return;
-    }
-    if (policy_.disposition_for(*outcome.error) == Disposition::kFallBack) {
-      r.excluded |= uint64_t{1} << r.upstream;
-    }
-    if (budget_) {
-      if (!budget_->try_acquire_retry()) {
-        finish(id, now, false, GiveUpReason::kBudgetExhausted);
-        return;
-      }
-      r.holds_retry_slot = true;
-    }
-    backoff_waited_ += decision.delay;
-    const Want want =
-        decision.action == RetryDecision::Action::kRetrySame ? Want::kSame : Want::kNext;
-    push(now + decision.delay, EventType::kAttemptStart, id, r.attempt, uint8_t(want));
+    execute(id, r.loop->on_attempt_ended(end, now), now);
   }
 
   // A transport success in a scenario with tool calls: the answer is validated, and an invalid
-  // one handed to the strategy's ToolCallState. As in the gateway's attempt loop
-  // (gateway/request_run.cc), a resample or repair goes at once to the same upstream, and the
-  // invalid answer is not reported to the RetryState: it uses the validation allowance, not
-  // max_attempts, while the request's deadline still bounds everything. REQUIRES: tool_model_.
+  // one handed to the strategy's ToolCallState. As in the gateway, a resample or repair goes at
+  // once to the same upstream (the loop's kInvalid with resend), outside max_attempts, while the
+  // request's deadline still bounds everything; the deployment is credited with a success
+  // either way. REQUIRES: tool_model_.
   void on_answer(uint32_t id, TimePoint now) {
     RequestState& r = requests_[id];
+    AttemptEnd end;
     if (answer_valid(r.attempt >= r.first_repair_attempt)) {
-      finish(id, now, true, GiveUpReason::kNone);
+      execute(id, r.loop->on_attempt_ended(end, now), now);
       return;
     }
     ++invalid_answers_;
     if (!r.tool) {  // not validated: the client gets it as it is
-      finish(id, now, false, kInvalidPassed);
+      execute(id, r.loop->on_attempt_ended(end, now), now, false, kInvalidPassed);
       return;
     }
+    end.verdict = Verdict::kInvalid;
     switch (r.tool->on_invalid()) {
       case ToolCallState::Action::kPass:
-        finish(id, now, false, kInvalidPassed);
+        execute(id, r.loop->on_attempt_ended(end, now), now, false, kInvalidPassed);
         return;
       case ToolCallState::Action::kFail:
-        finish(id, now, false, kInvalidToolCall);
+        execute(id, r.loop->on_attempt_ended(end, now), now, false, kInvalidToolCall);
         return;
       case ToolCallState::Action::kRepair:
         r.first_repair_attempt = std::min(r.first_repair_attempt, r.attempt + 1);
@@ -429,7 +368,8 @@ class Engine {
       case ToolCallState::Action::kResample:
         break;
     }
-    start_attempt(id, now, Want::kSame);
+    end.resend = true;
+    execute(id, r.loop->on_attempt_ended(end, now), now);
   }
 
   // Certain outcomes draw nothing, so a scenario without invalid answers spends no randomness.
@@ -455,13 +395,7 @@ class Engine {
     } else {
       ++give_ups_[reason];
     }
-    if (budget_) {
-      if (r.holds_retry_slot) {
-        budget_->retry_finished();
-        r.holds_retry_slot = false;
-      }
-      budget_->request_finished();
-    }
+    r.loop.reset();  // returns what it holds: retry slot, the alias's request count
     if (r.client >= 0 && next_request_ < requests_.size()) {
       const uint32_t next = next_request_++;
       requests_[next].client = r.client;
@@ -526,10 +460,11 @@ class Engine {
   std::vector<RequestState> requests_;
   std::vector<UpstreamState> upstreams_;
   std::optional<RetryBudget> budget_;
+  std::unique_ptr<Router> router_;
+  LoopAlias alias_;  // after the upstreams and the budget it points into
   const ToolCallModel* tool_model_ = nullptr;    // non-null iff the scenario has tool calls
   const ToolCallPolicy* tool_policy_ = nullptr;  // non-null iff the strategy validates them
   long invalid_answers_ = 0;
-  int candidates_ = 1;
   uint32_t next_request_ = 0;
   int finished_ = 0;
   int succeeded_ = 0;

@@ -1,26 +1,19 @@
 // The discrete-event simulator: one Scenario, one Strategy, one seed -> one RunResult.
 //
-// "One engine, two clocks": each request is driven by the same policy objects as the gateway's
-// executor (RetryState, Backoff inside it, a CircuitBreaker per upstream, a shared RetryBudget,
-// classify() for every reply) through the same attempt loop:
-//   pick the candidate by gateway::CandidatePicker's rule (first: the first upstream in order
-//     whose breaker admits; "same": the current one, else as "next"; "next": an untried upstream
-//     in order, then tried ones cyclically after the current); none admits -> fail
-//     (all_circuits_open). The rule is mirrored here, not shared: the picker lives in gateway/,
-//     above sim/ in the dependency order;
-//   attempt with RetryState::attempt_timeout(now); classify the reply; record it into the
-//     breaker and the budget; decision = RetryState::on_attempt(outcome, Retry-After, now,
-//     has_alternative); a retry must pass RetryBudget::try_acquire_retry(), else the request
-//     fails (budget_exhausted); wait decision.delay on virtual time; kRetrySame asks for the
-//     same upstream, kRetryNext for the next. The retry budget is one per run, as the gateway
-//     keeps one per alias.
-// Strategies without fallback have only the primary as a candidate.
+// "One engine, two clocks": each request is driven by the gateway's own attempt loop
+// (routing/attempt_loop.h), the same class gateway/request_run interprets, over one alias whose
+// deployments are the scenario's upstreams in order (only the primary for strategies without
+// fallback), with a CircuitBreaker per upstream (disabled when the strategy has none) and the
+// strategy's RetryBudget. The simulator carries out the loop's commands on virtual time: an
+// attempt goes to the upstream's model (faults, queue, latency) with the attempt timer the
+// command names, a wait is an event, a give-up ends the request with its reason. Replies are
+// classified by classify(), as the gateway classifies responses.
 // Tool calls (scenarios with a ToolCallModel): each transport success is an answer that may fail
 // validation; an invalid one goes to the strategy's ToolCallState::on_invalid(), as in the
-// gateway: kResample and kRepair attempt again at once on the same upstream without reporting
-// the answer to the RetryState (the validation allowance is separate from max_attempts; the
-// deadline is shared), kPass delivers it flagged, kFail ends the request with invalid_tool_call.
-// Validation takes no virtual time; the breaker and the budget see the answer as a success.
+// gateway: kResample and kRepair are the loop's resend (the same upstream at once, outside
+// max_attempts; the deadline is shared), kPass delivers it flagged, kFail ends the request with
+// invalid_tool_call. Validation takes no virtual time; the breaker and the budget see the answer
+// as a success.
 //
 // Time is virtual: an event queue keyed by (TimePoint, sequence number); nothing reads a real
 // clock. One SeededRandom per run draws everything, in event order, so the same seed gives the
