@@ -19,6 +19,8 @@
 
 #include "cli_input.h"
 #include "commands.h"
+#include "config/loader.h"
+#include "sim/config_strategies.h"
 #include "sim/runner.h"
 #include "sim/scenario_yaml.h"
 
@@ -37,6 +39,7 @@ struct SimulateArgs {
   std::string runs = "1";
   std::string format = "markdown";
   std::string plot;
+  std::string config;
   bool list = false;
   bool describe = false;
 };
@@ -194,7 +197,24 @@ void run_simulate(const SimulateArgs& args, const std::vector<std::string>& extr
     scenario.requests = parse_integer<int>(args.requests, "--requests", 1, 10'000'000);
   }
 
+  // --config: the gateway's own file, one strategy per model alias (sim/config_strategies.h),
+  // compared instead of the built-ins unless --strategies names some of those too.
   std::vector<std::string> names = split_commas(args.strategies);
+  if (!args.config.empty()) {
+    const config::LoadResult loaded = config::load_config_file(args.config);
+    if (!loaded.ok()) {
+      bad_input(fmt::format("{} ({} error(s); 'sheepdog check-config {}' lists them all)",
+                            loaded.errors.front().to_string(), loaded.errors.size(),
+                            args.config));
+    }
+    std::vector<sim::Strategy> from_config = sim::strategies_from_config(*loaded.config);
+    if (names.empty()) {
+      for (const sim::Strategy& s : from_config) {
+        names.push_back(s.name);
+      }
+    }
+    file.strategies.insert(file.strategies.begin(), from_config.begin(), from_config.end());
+  }
   if (names.empty()) {
     names = sim::default_strategies_for(scenario);
     for (const sim::Strategy& custom : file.strategies) {
@@ -254,6 +274,9 @@ void add_simulate_command(CLI::App& app) {
                   "Built-in scenario (default mixed-faults-10k; see --list)");
   cmd->add_option("--scenario-file", args->scenario_file,
                   "YAML scenario file (see scenarios/example.yaml)");
+  cmd->add_option("--config", args->config,
+                  "The gateway's config file: compare its model aliases' policies (one strategy "
+                  "per alias, as serve would run it)");
   cmd->add_option("--strategies", args->strategies,
                   "Comma-separated strategy names; '+budget' adds a retry budget");
   cmd->add_option("--requests", args->requests,

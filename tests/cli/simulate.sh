@@ -84,7 +84,25 @@ grep -q '^| full-jitter |.* 1.00x | 1.00x |$' "$tmp/aws.txt" || fail "aws full-j
 grep -q 'scenario `example-regional-outage`' "$tmp/ex.txt" || fail "example scenario title"
 grep -qF '| cautious-breaker |' "$tmp/ex.txt" || fail "example custom strategy row"
 
-# 8. Bad input: one line naming the problem and the fix, exit code 2.
+# 8. --config: the gateway's own file; one row per model alias, with serve's policies. The
+# example's local-llama has one deployment and no fallback, so it cannot leave the dead primary.
+"$bin" simulate --config "$src/examples/sheepdog.yaml" --scenario outage >"$tmp/cfg.txt"
+for alias in gpt-4o gpt-4o-mini claude-sonnet local-llama; do
+  grep -qF "| $alias |" "$tmp/cfg.txt" || fail "--config lacks a row for $alias: $(cat "$tmp/cfg.txt")"
+done
+grep -qF '| linear |' "$tmp/cfg.txt" && fail "--config also ran the built-in strategies"
+llama=$(grep -F '| local-llama |' "$tmp/cfg.txt" | cut -d'|' -f3 | tr -d ' ')
+gpt=$(grep -F '| gpt-4o |' "$tmp/cfg.txt" | cut -d'|' -f3 | tr -d ' ')
+awk -v l="$llama" -v g="$gpt" 'BEGIN { exit !(l + 0 < g + 0) }' ||
+  fail "a single-deployment alias ($llama %) should lose more in the outage than gpt-4o ($gpt %)"
+"$bin" simulate --config "$src/examples/sheepdog.yaml" --strategies gpt-4o,linear --requests 300 \
+  >"$tmp/cfg2.txt"
+grep -qF '| gpt-4o |' "$tmp/cfg2.txt" && grep -qF '| linear |' "$tmp/cfg2.txt" ||
+  fail "--config with --strategies mixes config aliases and built-ins"
+printf 'models:\n  m: {deployments: []}\n' >"$tmp/badcfg.yaml"
+expect_bad_input "badcfg.yaml:1:1: providers: missing or empty" --config "$tmp/badcfg.yaml"
+
+# 9. Bad input: one line naming the problem and the fix, exit code 2.
 expect_bad_input "--runs must be a whole number from 1 to 1000, got 'zero'" --runs zero
 expect_bad_input "--requests must be a whole number" --requests -5
 expect_bad_input "unknown --format 'xml'; use markdown, json or csv" --format xml
