@@ -63,7 +63,7 @@ asio::awaitable<void> RequestRun::run(const Alias& alias) {
     return estimate_request_tokens(request_.operation, request_.body);
   };
   loop_request.user = request_.user;
-  loop_request.header = request_.header;
+  loop_request.header = &request_.header;
   loop_request.observer = this;
   loop_.emplace(alias.loop, std::move(loop_request), parts_.random, start_);
 

@@ -63,8 +63,9 @@ void AttemptLoop::enter(const LoopAlias& alias) {
   RouteRequest route;
   if (alias.sticky_by == StickyBy::kUser) {
     route.sticky_key = request_.user;
-  } else if (alias.sticky_by == StickyBy::kHeader && request_.header) {
-    route.sticky_key = request_.header(alias.sticky_header);
+  } else if (alias.sticky_by == StickyBy::kHeader && request_.header != nullptr &&
+             *request_.header) {
+    route.sticky_key = (*request_.header)(alias.sticky_header);
   }
   std::vector<DeploymentSnapshot> stats;
   if (alias.router->policy().strategy == RoutingStrategy::kLeastLatency) {

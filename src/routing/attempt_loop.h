@@ -103,8 +103,9 @@ struct LoopRequest {
   // The request's estimated tokens, asked for (once) when a key pool needs it.
   std::function<int64_t()> estimate_tokens;
   std::string_view user;  // for aliases sticky by user
-  // For aliases sticky by a header: the request's value of that header, or "".
-  std::function<std::string_view(std::string_view)> header;
+  // For aliases sticky by a header: looks up the request's value of a header ("" if absent);
+  // null: no headers. Must outlive the loop.
+  const std::function<std::string_view(std::string_view)>* header = nullptr;
   KeyRotationPolicy rotation;
   LoopObserver* observer = nullptr;  // may be null
 };

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "gateway/quick_config.h"
-#include "unit/gateway/gateway_harness.h"
+#include "integration/gateway/gateway_harness.h"
 
 namespace sheepdog::gateway::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "unit/gateway/gateway_harness.h"
+#include "integration/gateway/gateway_harness.h"
 
 namespace sheepdog::gateway::testing {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "gateway/reload.h"
 #include "support/raw_upstream.h"
-#include "unit/gateway/gateway_harness.h"
+#include "integration/gateway/gateway_harness.h"
 
 namespace sheepdog::gateway::testing {
 namespace {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/quick_config.h"
-#include "unit/gateway/gateway_harness.h"
+#include "integration/gateway/gateway_harness.h"
 
 namespace sheepdog::gateway::testing {
 namespace {

@@ -272,4 +272,27 @@ inline json::object error_of(const std::string& body) {
   return json::parse(body).as_object().at("error").as_object();
 }
 
+// The gateway's attempt log lines, parsed, in order, once at least `count` are written (they
+// are written just before the answer goes out, by the io thread). What the attempt loop
+// decided (the backoff before each attempt, each outcome) is asserted on these instead of on
+// elapsed wall-clock time, which a loaded machine stretches.
+inline std::vector<json::object> attempt_lines(const GatewayHarness& gw, size_t count) {
+  std::vector<json::object> lines;
+  eventually([&] {
+    lines.clear();
+    for (const std::string& line : gw.log_lines()) {
+      if (line.find(R"("event":"attempt")") == std::string::npos) {
+        continue;
+      }
+      boost::system::error_code ec;
+      json::value parsed = json::parse(line, ec);
+      if (!ec && parsed.is_object()) {
+        lines.push_back(std::move(parsed.as_object()));
+      }
+    }
+    return lines.size() >= count;
+  });
+  return lines;
+}
+
 }  // namespace sheepdog::gateway::testing
