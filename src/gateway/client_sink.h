@@ -18,6 +18,8 @@
 
 namespace sheepdog::gateway {
 
+class AttemptPrepare;
+
 // One client request, validated by the caller (see server/gateway_validation.h).
 struct GatewayRequest {
   providers::Operation operation = providers::Operation::kChatCompletions;
@@ -32,11 +34,31 @@ struct GatewayRequest {
   // Looks up a request header by lower-case name, "" if absent (sticky-by-header routing).
   // May be empty.
   std::function<std::string_view(std::string_view)> header;
-  // The client's Idempotency-Key header, "" if none (see gateway/idempotent_run.h).
+  // The client's Idempotency-Key header, "" if none (see gateway/idempotency_stage.h).
   std::string idempotency_key;
   // The client-facing API the request came in on ("openai", "messages"), so that one key used
   // on two APIs is a conflict even when both translate to the same engine request.
   std::string api;
+  // Hooks the request's stages registered (request_stage.h), called in order before every
+  // attempt to shape the request for the deployment chosen. Not owned; each outlives the run.
+  std::vector<AttemptPrepare*> prepare;
+};
+
+// Where an attempt is about to go, for AttemptPrepare.
+struct PreparedAttempt {
+  std::string_view alias;
+  std::string_view deployment;      // "provider/model"
+  std::string_view upstream_model;  // what `model` becomes
+  std::string_view provider_kind;   // "openai", "anthropic"
+  bool resend = false;              // a resend of an answer that failed validation
+};
+
+// A per-attempt hook: may change the body the attempt sends (`input.body` may be pointed at a
+// request the hook owns, valid until the next prepare or the end of the run).
+class AttemptPrepare {
+ public:
+  virtual ~AttemptPrepare() = default;
+  virtual void prepare(const PreparedAttempt& where, providers::EncodeInput& input) = 0;
 };
 
 // The status line and headers of an answer.

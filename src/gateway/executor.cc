@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "gateway/error_mapping.h"
-#include "gateway/idempotent_run.h"
+#include "gateway/idempotency_stage.h"
 #include "gateway/request_run.h"
 
 namespace sheepdog::gateway {
@@ -113,7 +113,11 @@ Executor::Executor(Runtime& runtime, asio::any_io_executor io, uint64_t seed)
       io_(io),
       random_(seed),
       client_(io, client_options(runtime), runtime.tls(), runtime.clock()),
-      observer_(runtime.metrics(), runtime.logger()) {}
+      observer_(runtime.metrics(), runtime.logger()) {
+  // The stages, in their order (request_stage.h). Conversation and budget stages go after
+  // idempotency: a replayed answer must not load or store history, nor spend.
+  stages_.push_back(std::make_unique<IdempotencyStage>(runtime, io));
+}
 
 std::string Executor::make_request_id() {
   char buffer[32];
@@ -162,20 +166,12 @@ asio::awaitable<void> Executor::run(GatewayRequest& request, ClientSink& sink) {
   }
   ClientSink& out = seen ? static_cast<ClientSink&>(*seen) : sink;
   const ThreadParts parts{runtime_, io_, client_, random_, observer_};
-  if (request.idempotency_key.empty()) {
-    RequestRun run(parts, request, out);
-    co_await run.run(*alias);
-    co_return;
-  }
-  const std::function<asio::awaitable<void>(ClientSink&)> execute =
-      [&parts, &request, alias](ClientSink& recorder) -> asio::awaitable<void> {
-    RequestRun run(parts, request, recorder);
+  const RequestStage::Next attempt_loop =
+      [&parts, alias](GatewayRequest& r, ClientSink& s) -> asio::awaitable<void> {
+    RequestRun run(parts, r, s);
     co_await run.run(*alias);
   };
-  IdempotencyContext context{runtime_.idempotency(), runtime_.clock(),
-                             runtime_.server().idempotency.max_response_bytes,
-                             runtime_.metrics().idempotent_requests};
-  co_await run_idempotent(context, io_, request, out, execute);
+  co_await run_stages(stages_, 0, request, out, attempt_loop);
 }
 
 }  // namespace sheepdog::gateway

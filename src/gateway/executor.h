@@ -1,6 +1,7 @@
 // The per-io-thread part of the gateway: that thread's pooled upstream client, its random
-// source (jitter, weighted routing, request ids) and the entry point that runs one request's
-// attempt loop (request_run.h) with the client's cancellation attached.
+// source (jitter, weighted routing, request ids), its chain of request stages (request_stage.h:
+// idempotency now) and the entry point that runs one request through them to its attempt loop
+// (request_run.h) with the client's cancellation attached.
 //
 // Not thread-safe: one Executor per io thread (or strand), used only from there; Gateway
 // (gateway.h) finds the calling thread's. REQUIRES: destroyed before its io_context, and after
@@ -10,11 +11,14 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/random.h"
 #include "gateway/client_sink.h"
 #include "gateway/observer.h"
+#include "gateway/request_stage.h"
 #include "gateway/runtime.h"
 #include "upstream/upstream_client.h"
 
@@ -48,6 +52,7 @@ class Executor {
   SeededRandom random_;
   upstream::UpstreamClient client_;
   Observer observer_;
+  std::vector<std::unique_ptr<RequestStage>> stages_;  // in order; request_stage.h
   size_t in_flight_ = 0;
 };
 

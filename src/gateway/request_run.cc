@@ -121,6 +121,16 @@ asio::awaitable<LoopCommand> RequestRun::attempt(const LoopCommand& command,
       static_cast<size_t>(request_.operation == providers::Operation::kEmbeddings
                               ? parts_.runtime.server().upstream_max_embeddings_bytes
                               : parts_.runtime.server().upstream_max_response_bytes);
+  if (!request_.prepare.empty()) {
+    const PreparedAttempt where{alias.name, deployment.name,
+                                deployment.upstream_model.empty()
+                                    ? std::string_view(request_.model)
+                                    : std::string_view(deployment.upstream_model),
+                                deployment.provider->kind(), command.resend};
+    for (AttemptPrepare* hook : request_.prepare) {
+      hook->prepare(where, input);
+    }
+  }
   ++record_.attempts;
   AttemptResult attempt = co_await run_attempt(parts_.client, deployment, input, limits, clock_);
   record_.upstream += attempt.latency;

@@ -8,6 +8,7 @@
 #include "providers/anthropic_provider.h"
 #include "providers/openai_provider.h"
 #include "routing/stable_hash.h"
+#include "state/memory/memory_idempotency_store.h"
 #include "upstream/tls_context.h"
 
 namespace sheepdog::gateway {

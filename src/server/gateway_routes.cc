@@ -4,7 +4,7 @@
 
 #include <boost/beast/http/field.hpp>
 
-#include "gateway/idempotent_run.h"
+#include "gateway/idempotency_stage.h"
 #include "providers/anthropic_inbound.h"
 #include "server/gateway_validation.h"
 #include "server/gateway_views.h"

@@ -20,7 +20,7 @@
 // Unknown paths get 404 and known paths with another method 405 (with Allow), both
 // OpenAI-shaped (Anthropic-shaped under /v1/messages). Every /v1 response carries x-request-id: the client's own if it sent a usable
 // one, else a generated "req_..." id. A POST with an Idempotency-Key header runs at most once
-// per key (gateway/idempotent_run.h); a malformed key is a 400.
+// per key (gateway/idempotency_stage.h); a malformed key is a 400.
 #pragma once
 
 #include <string_view>

@@ -5,19 +5,25 @@
 // body: 422). Keys are scoped by the caller (e.g. client API key + header value) so that two
 // tenants never see each other's answers.
 //
-// IdempotencyStore is the interface a shared store (Redis) implements later; MemoryIdempotency-
-// Store is the in-process one. Time is passed in; no I/O; thread-safe.
+// IdempotencyStore is the interface; state/memory/memory_idempotency_store.h is the in-process
+// implementation and a shared one (Redis) comes later. The operations are awaitable, because a
+// shared store answers over the network, and fallible: a store that cannot answer says so
+// (Begin::kUnavailable, a failed Status) instead of guessing. What the gateway does then
+// (gateway/idempotency_stage.h): a begin it cannot get is a 503 and nothing runs, since
+// running without the key's protection could execute the request twice; a complete or
+// abandon that fails is logged and the client still gets its answer (the entry then expires
+// with its in-progress TTL). Time is passed in. Implementations are thread-safe.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/status.h"
 
 namespace sheepdog {
 
@@ -38,49 +44,23 @@ class IdempotencyStore {
     kReplay,      // finished before: `response` holds the answer
     kInProgress,  // running now: ask again when it finishes (or after a short wait)
     kConflict,    // the key was used with a different body: answer 422
+    kUnavailable, // the store could not answer: `error` says why
   };
   struct Begin {
     Verdict verdict = Verdict::kExecute;
     std::optional<StoredResponse> response;  // set iff kReplay
+    std::string error;                       // set iff kUnavailable
   };
 
   // `body_hash` identifies the request body (equal bodies, equal hashes).
-  virtual Begin begin(const std::string& key, uint64_t body_hash, TimePoint now) = 0;
-  // The execution begun under `key` answered: stored for `ttl` from now.
-  virtual void complete(const std::string& key, StoredResponse response, TimePoint now) = 0;
+  virtual boost::asio::awaitable<Begin> begin(std::string key, uint64_t body_hash,
+                                              TimePoint now) = 0;
+  // The execution begun under `key` answered: stored for the store's TTL from now.
+  virtual boost::asio::awaitable<Status> complete(std::string key, StoredResponse response,
+                                                  TimePoint now) = 0;
   // The execution ended without an answer worth keeping (the client left, or a failure the
   // client may retry): the key is free again.
-  virtual void abandon(const std::string& key) = 0;
-};
-
-class MemoryIdempotencyStore final : public IdempotencyStore {
- public:
-  // `ttl`: how long answers are kept. `in_progress_ttl`: how long a begun execution holds its
-  // key without completing before a repeat may execute again (a crashed or stuck execution
-  // must not block its key forever). REQUIRES: both > 0.
-  MemoryIdempotencyStore(Duration ttl, Duration in_progress_ttl);
-
-  Begin begin(const std::string& key, uint64_t body_hash, TimePoint now) override;
-  void complete(const std::string& key, StoredResponse response, TimePoint now) override;
-  void abandon(const std::string& key) override;
-
-  size_t size() const;
-
- private:
-  struct Entry {
-    uint64_t body_hash = 0;
-    TimePoint expires{};
-    std::optional<StoredResponse> response;  // nullopt while in progress
-  };
-
-  // Drops expired entries, at most one sweep per ttl/10 so begin() stays O(1) amortised.
-  void sweep(TimePoint now);
-
-  const Duration ttl_;
-  const Duration in_progress_ttl_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
-  TimePoint next_sweep_{};
+  virtual boost::asio::awaitable<Status> abandon(std::string key) = 0;
 };
 
 }  // namespace sheepdog

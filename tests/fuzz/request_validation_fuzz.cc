@@ -11,7 +11,7 @@
 #include <variant>
 
 #include "fuzz/fuzz_support.h"
-#include "gateway/idempotent_run.h"
+#include "gateway/idempotency_stage.h"
 #include "gateway/token_estimate.h"
 #include "llm/tool_validation.h"
 #include "providers/anthropic_provider.h"

@@ -5,6 +5,8 @@
 // client credential and expire after the configured TTL.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <future>
 
 #include "gateway_harness.h"
@@ -176,6 +178,81 @@ TEST_F(GatewayIdempotencyTest, AMalformedKeyIs400) {
             "invalid_idempotency_key");
   EXPECT_EQ(post_with_key(*gw_, std::string(256, 'k'), chat("m")).status(), 400);
   EXPECT_EQ(upstream_calls(*mock_), 0u);
+}
+
+
+// A store that fails as a shared one can (Redis down), overriding only what a test needs, as
+// LevelDB's SpecialEnv does.
+class FailingStore final : public IdempotencyStore {
+ public:
+  explicit FailingStore(bool fail_begin) : fail_begin_(fail_begin) {}
+  boost::asio::awaitable<Begin> begin(std::string, uint64_t, TimePoint) override {
+    ++begins;
+    Begin b;
+    if (fail_begin_) {
+      b.verdict = Verdict::kUnavailable;
+      b.error = "connection refused";
+    }
+    co_return b;
+  }
+  boost::asio::awaitable<Status> complete(std::string, StoredResponse, TimePoint) override {
+    ++completes;
+    co_return Status::error("connection reset");
+  }
+  boost::asio::awaitable<Status> abandon(std::string) override {
+    co_return Status::error("connection reset");
+  }
+  std::atomic<int> begins{0};
+  std::atomic<int> completes{0};
+
+ private:
+  const bool fail_begin_;
+};
+
+TEST_F(GatewayIdempotencyTest, AStoreThatCannotBeginIs503AndNothingRuns) {
+  mock_ = start_mock(1);
+  auto store = std::make_shared<FailingStore>(true);
+  RuntimeOptions options;
+  options.idempotency = store;
+  gw_ = std::make_unique<GatewayHarness>(
+      kConfig, std::map<std::string, std::string>{{"A", mock_->url()}}, options);
+  ASSERT_TRUE(gw_->ok());
+  const auto reply = post_with_key(*gw_, "k-down", chat("m"));
+  EXPECT_EQ(reply.status(), 503) << reply.body();
+  EXPECT_EQ(error_of(reply.body()).at("code").as_string(), "idempotency_store_unavailable");
+  EXPECT_EQ(header(reply.response, "retry-after"), "1");
+  EXPECT_EQ(upstream_calls(*mock_), 0u);  // running unprotected could run it twice
+  EXPECT_EQ(store->begins, 1);
+  EXPECT_EQ(metric("unavailable"), "1");
+  // Without a key the request does not touch the store.
+  LoopbackClient c = gw_->client();
+  LoopbackClient::Request plain = c.make_request(http::verb::post, "/v1/chat/completions", chat("m"));
+  plain.set(http::field::authorization, "Bearer client-one-key-0001");
+  EXPECT_EQ(c.request(std::move(plain)).status(), 200);
+  EXPECT_EQ(store->begins, 1);
+}
+
+TEST_F(GatewayIdempotencyTest, AStoreThatCannotKeepTheAnswerStillAnswersTheClient) {
+  mock_ = start_mock(1);
+  auto store = std::make_shared<FailingStore>(false);
+  RuntimeOptions options;
+  options.idempotency = store;
+  gw_ = std::make_unique<GatewayHarness>(
+      kConfig, std::map<std::string, std::string>{{"A", mock_->url()}}, options);
+  ASSERT_TRUE(gw_->ok());
+  const auto reply = post_with_key(*gw_, "k-flaky", chat("m"));
+  EXPECT_EQ(reply.status(), 200) << reply.body();
+  // The answer reaches the client before the stage tries to keep it.
+  EXPECT_TRUE(eventually([&] { return store->completes.load() == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    for (const std::string& line : gw_->log_lines()) {
+      if (line.find("idempotency_store_failed") != std::string::npos &&
+          line.find("connection reset") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }));
 }
 
 }  // namespace

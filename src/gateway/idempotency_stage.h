@@ -20,34 +20,44 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
-#include <functional>
+#include <string_view>
 #include <string>
 
 #include "core/clock.h"
 #include "gateway/client_sink.h"
 #include "gateway/gateway_metrics.h"
+#include "gateway/request_stage.h"
+#include "gateway/runtime.h"
 #include "state/idempotency_store.h"
 
 namespace sheepdog::gateway {
-
-struct IdempotencyContext {
-  IdempotencyStore& store;
-  const Clock& clock;
-  uint64_t max_response_bytes = 0;
-  // sheepdog_idempotent_requests_total{outcome}: executed, replayed, waited (a concurrent
-  // duplicate that waited for the first and replayed its answer), conflict.
-  CounterFamily& outcomes;
-};
 
 inline constexpr Duration kIdempotencyPollInterval = milliseconds(20);
 
 // The header value is usable: 1 to 255 visible ASCII characters (Stripe's limit).
 bool valid_idempotency_key(std::string_view key);
 
-// Runs `execute` (which answers the sink it is given) under `request.idempotency_key`.
-// REQUIRES: !request.idempotency_key.empty().
-boost::asio::awaitable<void> run_idempotent(
-    IdempotencyContext context, boost::asio::any_io_executor io, const GatewayRequest& request,
-    ClientSink& sink, const std::function<boost::asio::awaitable<void>(ClientSink&)>& execute);
+// The first stage (request_stage.h): applies to requests with an Idempotency-Key. A store that
+// cannot begin (a shared store down) gets 503 `idempotency_store_unavailable` with retry-after
+// 1 and nothing runs; a store that cannot complete or abandon is logged as a warning and the
+// client keeps its answer. Thread-safe to share? No: one per executor (io thread), like the
+// executor itself; the store behind it is shared.
+class IdempotencyStage final : public RequestStage {
+ public:
+  // `runtime` and `io` must outlive the stage.
+  IdempotencyStage(Runtime& runtime, boost::asio::any_io_executor io)
+      : runtime_(runtime), io_(std::move(io)) {}
+
+  std::string_view name() const override { return "idempotency"; }
+  bool applies(const GatewayRequest& request) const override {
+    return !request.idempotency_key.empty();
+  }
+  boost::asio::awaitable<void> run(GatewayRequest& request, ClientSink& sink,
+                                   const Next& next) override;
+
+ private:
+  Runtime& runtime_;
+  boost::asio::any_io_executor io_;
+};
 
 }  // namespace sheepdog::gateway

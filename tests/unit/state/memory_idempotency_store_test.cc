@@ -1,7 +1,7 @@
 // MemoryIdempotencyStore: the first request executes, repeats wait while it runs and replay its
 // answer after, a different body under the key conflicts, and keys free up after the TTL, after
 // abandon(), and after a stuck execution's in-progress TTL.
-#include "state/idempotency_store.h"
+#include "state/memory/memory_idempotency_store.h"
 
 #include <gtest/gtest.h>
 
@@ -23,11 +23,11 @@ StoredResponse answer(std::string body) {
 
 TEST(IdempotencyStoreTest, FirstExecutesRepeatsWaitThenReplay) {
   MemoryIdempotencyStore store(seconds(3600), seconds(600));
-  EXPECT_EQ(store.begin("tenant-a/k1", 42, kT0).verdict, Verdict::kExecute);
-  EXPECT_EQ(store.begin("tenant-a/k1", 42, kT0 + seconds(1)).verdict, Verdict::kInProgress);
-  EXPECT_EQ(store.begin("tenant-b/k1", 42, kT0).verdict, Verdict::kExecute);  // another scope
-  store.complete("tenant-a/k1", answer(R"({"id":"chatcmpl-1"})"), kT0 + seconds(2));
-  const IdempotencyStore::Begin again = store.begin("tenant-a/k1", 42, kT0 + seconds(3));
+  EXPECT_EQ(store.begin_now("tenant-a/k1", 42, kT0).verdict, Verdict::kExecute);
+  EXPECT_EQ(store.begin_now("tenant-a/k1", 42, kT0 + seconds(1)).verdict, Verdict::kInProgress);
+  EXPECT_EQ(store.begin_now("tenant-b/k1", 42, kT0).verdict, Verdict::kExecute);  // another scope
+  store.complete_now("tenant-a/k1", answer(R"({"id":"chatcmpl-1"})"), kT0 + seconds(2));
+  const IdempotencyStore::Begin again = store.begin_now("tenant-a/k1", 42, kT0 + seconds(3));
   ASSERT_EQ(again.verdict, Verdict::kReplay);
   ASSERT_TRUE(again.response);
   EXPECT_EQ(again.response->status, 200);
@@ -37,47 +37,47 @@ TEST(IdempotencyStoreTest, FirstExecutesRepeatsWaitThenReplay) {
 
 TEST(IdempotencyStoreTest, ADifferentBodyUnderTheKeyConflicts) {
   MemoryIdempotencyStore store(seconds(3600), seconds(600));
-  store.begin("k", 1, kT0);
-  EXPECT_EQ(store.begin("k", 2, kT0).verdict, Verdict::kConflict);
-  store.complete("k", answer("{}"), kT0);
-  const IdempotencyStore::Begin conflict = store.begin("k", 2, kT0);
+  store.begin_now("k", 1, kT0);
+  EXPECT_EQ(store.begin_now("k", 2, kT0).verdict, Verdict::kConflict);
+  store.complete_now("k", answer("{}"), kT0);
+  const IdempotencyStore::Begin conflict = store.begin_now("k", 2, kT0);
   EXPECT_EQ(conflict.verdict, Verdict::kConflict);
   EXPECT_FALSE(conflict.response);  // never hand one body's answer to another body
 }
 
 TEST(IdempotencyStoreTest, AnswersExpireAfterTheTtl) {
   MemoryIdempotencyStore store(seconds(60), seconds(10));
-  store.begin("k", 1, kT0);
-  store.complete("k", answer("{}"), kT0 + seconds(5));
-  EXPECT_EQ(store.begin("k", 1, kT0 + seconds(64)).verdict, Verdict::kReplay);
-  EXPECT_EQ(store.begin("k", 1, kT0 + seconds(65)).verdict, Verdict::kExecute);
+  store.begin_now("k", 1, kT0);
+  store.complete_now("k", answer("{}"), kT0 + seconds(5));
+  EXPECT_EQ(store.begin_now("k", 1, kT0 + seconds(64)).verdict, Verdict::kReplay);
+  EXPECT_EQ(store.begin_now("k", 1, kT0 + seconds(65)).verdict, Verdict::kExecute);
 }
 
 TEST(IdempotencyStoreTest, AbandonFreesTheKeyButNotAStoredAnswer) {
   MemoryIdempotencyStore store(seconds(60), seconds(10));
-  store.begin("k", 1, kT0);
-  store.abandon("k");
-  EXPECT_EQ(store.begin("k", 1, kT0).verdict, Verdict::kExecute);
-  store.complete("k", answer("{}"), kT0);
-  store.abandon("k");
-  EXPECT_EQ(store.begin("k", 1, kT0).verdict, Verdict::kReplay);
+  store.begin_now("k", 1, kT0);
+  store.abandon_now("k");
+  EXPECT_EQ(store.begin_now("k", 1, kT0).verdict, Verdict::kExecute);
+  store.complete_now("k", answer("{}"), kT0);
+  store.abandon_now("k");
+  EXPECT_EQ(store.begin_now("k", 1, kT0).verdict, Verdict::kReplay);
 }
 
 TEST(IdempotencyStoreTest, AStuckExecutionReleasesItsKey) {
   MemoryIdempotencyStore store(seconds(60), seconds(10));
-  store.begin("k", 1, kT0);
-  EXPECT_EQ(store.begin("k", 1, kT0 + seconds(9)).verdict, Verdict::kInProgress);
-  EXPECT_EQ(store.begin("k", 1, kT0 + seconds(10)).verdict, Verdict::kExecute);
+  store.begin_now("k", 1, kT0);
+  EXPECT_EQ(store.begin_now("k", 1, kT0 + seconds(9)).verdict, Verdict::kInProgress);
+  EXPECT_EQ(store.begin_now("k", 1, kT0 + seconds(10)).verdict, Verdict::kExecute);
 }
 
 TEST(IdempotencyStoreTest, ExpiredEntriesAreSweptAway) {
   MemoryIdempotencyStore store(seconds(60), seconds(10));
   for (int i = 0; i < 100; ++i) {
-    store.begin("k" + std::to_string(i), 1, kT0);
-    store.complete("k" + std::to_string(i), answer("{}"), kT0);
+    store.begin_now("k" + std::to_string(i), 1, kT0);
+    store.complete_now("k" + std::to_string(i), answer("{}"), kT0);
   }
   EXPECT_EQ(store.size(), 100u);
-  store.begin("other", 1, kT0 + seconds(61));
+  store.begin_now("other", 1, kT0 + seconds(61));
   EXPECT_EQ(store.size(), 1u);
 }
 

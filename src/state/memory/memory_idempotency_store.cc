@@ -1,11 +1,29 @@
-#include "state/idempotency_store.h"
+#include "state/memory/memory_idempotency_store.h"
 
 namespace sheepdog {
+
+boost::asio::awaitable<IdempotencyStore::Begin> MemoryIdempotencyStore::begin(std::string key,
+                                                                            uint64_t body_hash,
+                                                                            TimePoint now) {
+  co_return begin_now(key, body_hash, now);
+}
+
+boost::asio::awaitable<Status> MemoryIdempotencyStore::complete(std::string key,
+                                                                StoredResponse response,
+                                                                TimePoint now) {
+  complete_now(key, std::move(response), now);
+  co_return Status::ok();
+}
+
+boost::asio::awaitable<Status> MemoryIdempotencyStore::abandon(std::string key) {
+  abandon_now(key);
+  co_return Status::ok();
+}
 
 MemoryIdempotencyStore::MemoryIdempotencyStore(Duration ttl, Duration in_progress_ttl)
     : ttl_(ttl), in_progress_ttl_(in_progress_ttl) {}
 
-IdempotencyStore::Begin MemoryIdempotencyStore::begin(const std::string& key, uint64_t body_hash,
+IdempotencyStore::Begin MemoryIdempotencyStore::begin_now(const std::string& key, uint64_t body_hash,
                                                       TimePoint now) {
   std::lock_guard lock(mutex_);
   sweep(now);
@@ -28,7 +46,7 @@ IdempotencyStore::Begin MemoryIdempotencyStore::begin(const std::string& key, ui
   return Begin{Verdict::kReplay, entry.response};
 }
 
-void MemoryIdempotencyStore::complete(const std::string& key, StoredResponse response,
+void MemoryIdempotencyStore::complete_now(const std::string& key, StoredResponse response,
                                       TimePoint now) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
@@ -39,7 +57,7 @@ void MemoryIdempotencyStore::complete(const std::string& key, StoredResponse res
   it->second.expires = now + ttl_;
 }
 
-void MemoryIdempotencyStore::abandon(const std::string& key) {
+void MemoryIdempotencyStore::abandon_now(const std::string& key) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
   if (it != entries_.end() && !it->second.response) {

@@ -1,4 +1,4 @@
-#include "gateway/idempotent_run.h"
+#include "gateway/idempotency_stage.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -118,6 +118,27 @@ asio::awaitable<void> replay(const StoredResponse& stored, ClientSink& sink) {
   }
 }
 
+asio::awaitable<void> unavailable(const GatewayRequest& request, ClientSink& sink) {
+  ResponseHead head;
+  head.status = 503;
+  head.add("x-request-id", request.request_id);
+  head.add("content-type", "application/json");
+  head.add("retry-after", "1");
+  std::string body = openai_error_body(
+      "The gateway cannot check the Idempotency-Key now (its store is unavailable), so the "
+      "request was not run. Retry shortly with the same key.",
+      "server_error", "idempotency_store_unavailable");
+  co_await sink.send(std::move(head), std::move(body));
+}
+
+void warn(Runtime& runtime, const std::string& message) {
+  if (StructuredLogger* logger = runtime.logger()) {
+    LogFields fields;
+    fields.str("detail", message);
+    logger->log(LogLevel::kWarn, "idempotency_store_failed", fields);
+  }
+}
+
 asio::awaitable<void> conflict(const GatewayRequest& request, ClientSink& sink) {
   ResponseHead head;
   head.status = 422;
@@ -145,26 +166,33 @@ bool valid_idempotency_key(std::string_view key) {
   return true;
 }
 
-asio::awaitable<void> run_idempotent(
-    IdempotencyContext context, asio::any_io_executor io, const GatewayRequest& request,
-    ClientSink& sink, const std::function<asio::awaitable<void>(ClientSink&)>& execute) {
+asio::awaitable<void> IdempotencyStage::run(GatewayRequest& request, ClientSink& sink,
+                                            const Next& next) {
+  IdempotencyStore& store = runtime_.idempotency();
+  const Clock& clock = runtime_.clock();
+  CounterFamily& outcomes = runtime_.metrics().idempotent_requests;
   const std::string key = store_key(request);
   const uint64_t hash = body_hash(request);
   bool waited = false;
   for (;;) {
-    IdempotencyStore::Begin begun = context.store.begin(key, hash, context.clock.now());
+    IdempotencyStore::Begin begun = co_await store.begin(key, hash, clock.now());
     switch (begun.verdict) {
+      case IdempotencyStore::Verdict::kUnavailable:
+        outcomes.with({"unavailable"}).inc();
+        warn(runtime_, "idempotency store unavailable: " + begun.error);
+        co_await unavailable(request, sink);
+        co_return;
       case IdempotencyStore::Verdict::kConflict:
-        context.outcomes.with({"conflict"}).inc();
+        outcomes.with({"conflict"}).inc();
         co_await conflict(request, sink);
         co_return;
       case IdempotencyStore::Verdict::kReplay:
-        context.outcomes.with({waited ? "waited" : "replayed"}).inc();
+        outcomes.with({waited ? "waited" : "replayed"}).inc();
         co_await replay(*begun.response, sink);
         co_return;
       case IdempotencyStore::Verdict::kInProgress: {
         waited = true;
-        asio::steady_timer timer(io, kIdempotencyPollInterval);
+        asio::steady_timer timer(io_, kIdempotencyPollInterval);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (sink.client_gone()) {
           co_return;
@@ -176,18 +204,32 @@ asio::awaitable<void> run_idempotent(
     }
     break;
   }
-  context.outcomes.with({"executed"}).inc();
-  RecordingSink recorder(sink, context.max_response_bytes);
+  outcomes.with({"executed"}).inc();
+  RecordingSink recorder(sink, runtime_.server().idempotency.max_response_bytes);
+  std::exception_ptr failure;
   try {
-    co_await execute(recorder);
+    co_await next(request, recorder);
   } catch (...) {
-    context.store.abandon(key);  // a bug surfaced as an exception: the key must not stay held
-    throw;
+    failure = std::current_exception();  // a bug: the key must not stay held
   }
-  if (std::optional<StoredResponse> answer = std::move(recorder).keepable()) {
-    context.store.complete(key, std::move(*answer), context.clock.now());
+  std::optional<StoredResponse> answer;
+  if (!failure) {
+    answer = std::move(recorder).keepable();
+  }
+  // Not a conditional expression around the co_awaits: GCC 12 miscompiles those.
+  Status settled;
+  if (answer) {
+    settled = co_await store.complete(key, std::move(*answer), clock.now());
   } else {
-    context.store.abandon(key);
+    settled = co_await store.abandon(key);
+  }
+  if (!settled.is_ok()) {
+    warn(runtime_, "idempotency store could not " +
+                       std::string(answer ? "store the answer" : "release the key") + ": " +
+                       settled.message());
+  }
+  if (failure) {
+    std::rethrow_exception(failure);
   }
 }
 
