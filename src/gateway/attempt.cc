@@ -65,7 +65,7 @@ std::optional<Duration> response_pushback(const upstream::UpstreamResponse& resp
   return parse_pushback(headers, now);
 }
 
-boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& client,
+boost::asio::awaitable<AttemptResult> run_attempt(upstream::Transport& client,
                                                   const Deployment& deployment,
                                                   providers::EncodeInput input,
                                                   AttemptLimits limits, const Clock& clock) {

@@ -19,7 +19,7 @@
 #include "providers/provider.h"
 #include "resilience/outcome.h"
 #include "upstream/response_stream.h"
-#include "upstream/upstream_client.h"
+#include "upstream/transport.h"
 
 namespace sheepdog::gateway {
 
@@ -61,7 +61,7 @@ struct AttemptResult {
 // Runs one attempt on `deployment`. `input.upstream_model` is filled from the deployment (or
 // left as the client's model for a passthrough deployment). Honours terminal cancellation of
 // the calling coroutine (the outcome is then kCancelled).
-boost::asio::awaitable<AttemptResult> run_attempt(upstream::UpstreamClient& client,
+boost::asio::awaitable<AttemptResult> run_attempt(upstream::Transport& client,
                                                   const Deployment& deployment,
                                                   providers::EncodeInput input,
                                                   AttemptLimits limits, const Clock& clock);

@@ -108,15 +108,19 @@ class SeenModelSink final : public ClientSink {
 
 }  // namespace
 
-Executor::Executor(Runtime& runtime, asio::any_io_executor io, uint64_t seed)
+Executor::Executor(Runtime& runtime, asio::any_io_executor io, uint64_t seed,
+                   ExecutorSeams seams)
     : runtime_(runtime),
       io_(io),
       random_(seed),
       client_(io, client_options(runtime), runtime.tls(), runtime.clock()),
+      asio_timer_(io),
+      transport_(seams.transport != nullptr ? *seams.transport : client_),
+      timer_(seams.timer != nullptr ? *seams.timer : asio_timer_),
       observer_(runtime.metrics(), runtime.logger()) {
   // The stages, in their order (request_stage.h). Conversation and budget stages go after
   // idempotency: a replayed answer must not load or store history, nor spend.
-  stages_.push_back(std::make_unique<IdempotencyStage>(runtime, io));
+  stages_.push_back(std::make_unique<IdempotencyStage>(runtime, timer_));
 }
 
 std::string Executor::make_request_id() {
@@ -165,7 +169,7 @@ asio::awaitable<void> Executor::run(GatewayRequest& request, ClientSink& sink) {
     seen.emplace(sink, runtime_.seen_models(), request.model);
   }
   ClientSink& out = seen ? static_cast<ClientSink&>(*seen) : sink;
-  const ThreadParts parts{runtime_, io_, client_, random_, observer_};
+  const ThreadParts parts{runtime_, transport_, timer_, random_, observer_};
   const RequestStage::Next attempt_loop =
       [&parts, alias](GatewayRequest& r, ClientSink& s) -> asio::awaitable<void> {
     RequestRun run(parts, r, s);

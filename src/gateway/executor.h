@@ -3,6 +3,11 @@
 // idempotency now) and the entry point that runs one request through them to its attempt loop
 // (request_run.h) with the client's cancellation attached.
 //
+// Time and the network come in through two seams (ExecutorSeams): a WaitTimer for every wait
+// and an upstream::Transport for every attempt. Production uses its own (asio timers, the
+// pooled client); request-path tests pass a scripted upstream and a timer fired by their
+// manual clock, and run whole requests on one thread without sockets or sleeps.
+//
 // Not thread-safe: one Executor per io thread (or strand), used only from there; Gateway
 // (gateway.h) finds the calling thread's. REQUIRES: destroyed before its io_context, and after
 // every request it runs has finished.
@@ -20,14 +25,23 @@
 #include "gateway/observer.h"
 #include "gateway/request_stage.h"
 #include "gateway/runtime.h"
+#include "gateway/wait_timer.h"
 #include "upstream/upstream_client.h"
 
 namespace sheepdog::gateway {
 
+// Replacements for the executor's own timer and transport; null members keep its own. Each
+// must outlive the executor.
+struct ExecutorSeams {
+  upstream::Transport* transport = nullptr;
+  WaitTimer* timer = nullptr;
+};
+
 class Executor {
  public:
   // `runtime` must outlive the executor. `seed` seeds this thread's random source.
-  Executor(Runtime& runtime, boost::asio::any_io_executor io, uint64_t seed);
+  Executor(Runtime& runtime, boost::asio::any_io_executor io, uint64_t seed,
+           ExecutorSeams seams = {});
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
@@ -51,6 +65,9 @@ class Executor {
   boost::asio::any_io_executor io_;
   SeededRandom random_;
   upstream::UpstreamClient client_;
+  AsioWaitTimer asio_timer_;
+  upstream::Transport& transport_;  // client_ unless a seam replaced it
+  WaitTimer& timer_;                // asio_timer_ unless a seam replaced it
   Observer observer_;
   std::vector<std::unique_ptr<RequestStage>> stages_;  // in order; request_stage.h
   size_t in_flight_ = 0;

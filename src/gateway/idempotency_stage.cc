@@ -1,7 +1,6 @@
 #include "gateway/idempotency_stage.h"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -192,9 +191,8 @@ asio::awaitable<void> IdempotencyStage::run(GatewayRequest& request, ClientSink&
         co_return;
       case IdempotencyStore::Verdict::kInProgress: {
         waited = true;
-        asio::steady_timer timer(io_, kIdempotencyPollInterval);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (sink.client_gone()) {
+        const bool waited_out = co_await timer_.wait(kIdempotencyPollInterval);
+        if (!waited_out || sink.client_gone()) {
           co_return;
         }
         continue;

@@ -17,7 +17,6 @@
 // client did not receive, and answers larger than max_response_bytes.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string_view>
@@ -27,6 +26,7 @@
 #include "gateway/client_sink.h"
 #include "gateway/gateway_metrics.h"
 #include "gateway/request_stage.h"
+#include "gateway/wait_timer.h"
 #include "gateway/runtime.h"
 #include "state/idempotency_store.h"
 
@@ -45,8 +45,8 @@ bool valid_idempotency_key(std::string_view key);
 class IdempotencyStage final : public RequestStage {
  public:
   // `runtime` and `io` must outlive the stage.
-  IdempotencyStage(Runtime& runtime, boost::asio::any_io_executor io)
-      : runtime_(runtime), io_(std::move(io)) {}
+  // `timer` paces the polls for a running duplicate; both must outlive the stage.
+  IdempotencyStage(Runtime& runtime, WaitTimer& timer) : runtime_(runtime), timer_(timer) {}
 
   std::string_view name() const override { return "idempotency"; }
   bool applies(const GatewayRequest& request) const override {
@@ -57,7 +57,7 @@ class IdempotencyStage final : public RequestStage {
 
  private:
   Runtime& runtime_;
-  boost::asio::any_io_executor io_;
+  WaitTimer& timer_;
 };
 
 }  // namespace sheepdog::gateway

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
@@ -132,7 +131,7 @@ asio::awaitable<LoopCommand> RequestRun::attempt(const LoopCommand& command,
     }
   }
   ++record_.attempts;
-  AttemptResult attempt = co_await run_attempt(parts_.client, deployment, input, limits, clock_);
+  AttemptResult attempt = co_await run_attempt(parts_.transport, deployment, input, limits, clock_);
   record_.upstream += attempt.latency;
 
   if (sink_.client_gone() || attempt.outcome.error == ErrorKind::kCancelled) {
@@ -170,9 +169,8 @@ LoopCommand RequestRun::settle_failure(AttemptResult& attempt, const Deployment&
 }
 
 asio::awaitable<bool> RequestRun::wait(Duration delay) {
-  asio::steady_timer timer(parts_.io, delay);
-  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_return !ec && !sink_.client_gone();
+  const bool waited = co_await parts_.timer.wait(delay);
+  co_return waited && !sink_.client_gone();
 }
 
 asio::awaitable<LoopCommand> RequestRun::on_answer(AttemptResult& attempt, Deployment& deployment,

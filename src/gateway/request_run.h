@@ -7,7 +7,7 @@
 //              deployment and key named; a 2xx answer goes through validation and to the client
 //              (non-streamed: sent whole; streamed: relayed event by event); then the attempt's
 //              end (verdict, outcome, pushback, usage) goes back to the loop
-//   kWait      an asio timer (ended early if the client leaves)
+//   kWait      the thread's WaitTimer (ended early if the client leaves)
 //   kGiveUp    the mapped error answer (error_mapping.h) with retry-after
 //   kDone      nothing: the answer went out with the attempt that ended the request
 // plus what the loop reports along the way (LoopObserver): one log line and metric per attempt
@@ -43,15 +43,16 @@
 #include "gateway/runtime.h"
 #include "gateway/stream_relay.h"
 #include "routing/attempt_loop.h"
-#include "upstream/upstream_client.h"
+#include "gateway/wait_timer.h"
+#include "upstream/transport.h"
 
 namespace sheepdog::gateway {
 
 // What a request run needs from its io thread.
 struct ThreadParts {
   Runtime& runtime;
-  boost::asio::any_io_executor io;
-  upstream::UpstreamClient& client;
+  upstream::Transport& transport;  // the pooled client, or a test's scripted upstream
+  WaitTimer& timer;                // backoff and key waits
   RandomSource& random;
   Observer& observer;
 };

@@ -35,7 +35,7 @@ ResponseStream::ResponseStream() {
   head_.error = "empty stream";
 }
 
-ResponseStream::ResponseStream(UpstreamResponse head, std::unique_ptr<State> state)
+ResponseStream::ResponseStream(UpstreamResponse head, std::unique_ptr<BodySource> state)
     : head_(std::move(head)), state_(std::move(state)) {}
 
 ResponseStream::ResponseStream(ResponseStream&& other) noexcept = default;
@@ -49,11 +49,7 @@ void ResponseStream::cancel() {
     return;
   }
   state_->cancel_requested = true;
-  // Only close here: a next() may be suspended on this connection. Its read completes with
-  // operation_aborted and next() then frees the lease.
-  if (Connection* connection = state_->lease.connection()) {
-    connection->close();
-  }
+  state_->abort();
 }
 
 asio::awaitable<BodyChunk> ResponseStream::next() {
@@ -64,15 +60,19 @@ asio::awaitable<BodyChunk> ResponseStream::next_impl() {
   if (state_ == nullptr || state_->ended()) {
     co_return ending();
   }
-  State& state = *state_;
   asio::cancellation_state cancel_state = co_await asio::this_coro::cancellation_state;
   // Also catches a caller cancellation that came while the previous read was completing.
-  if (state.cancel_requested || cancel_state.cancelled() != asio::cancellation_type::none) {
-    state.fail(TransportResult::kCancelled, "cancelled");
+  if (state_->cancel_requested || cancel_state.cancelled() != asio::cancellation_type::none) {
+    state_->fail(TransportResult::kCancelled, "cancelled");
     co_return ending();
   }
+  co_return co_await state_->read(cancel_state);
+}
+
+asio::awaitable<BodyChunk> PooledBody::read(const asio::cancellation_state& cancel_state) {
+  PooledBody& state = *this;
   Connection& connection = *state.lease.connection();
-  State::Parser& parser = *state.parser;
+  Parser& parser = *state.parser;
   for (;;) {
     IoDeadline deadline = state.attempt_deadline;
     if (!state.got_body_bytes) {
@@ -104,8 +104,11 @@ asio::awaitable<BodyChunk> ResponseStream::next_impl() {
                                                  : "no body bytes within the "
                                                    "first-byte timeout")
               : "reading the body from " + connection.origin().key() + ": " + ec.message();
-      state.fail(transport, std::move(message));
-      co_return ending();
+      state.fail(transport, message);
+      BodyChunk failed;
+      failed.transport = transport;
+      failed.error = std::move(message);
+      co_return failed;
     }
     const size_t got = state.chunk_size - parser.get().body().size;
     if (got == 0 && !parser.is_done()) {

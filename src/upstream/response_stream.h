@@ -1,6 +1,7 @@
 // A response whose body is read incrementally: the head (status, headers) is available at once,
 // the body arrives chunk by chunk as the upstream sends it, so SSE can be relayed without
-// buffering. Made by UpstreamClient::open_stream().
+// buffering. Made by a Transport's open_stream() (transport.h): UpstreamClient's reads the
+// pooled connection; another transport hands in its own BodySource (body_source.h).
 //
 // Not thread-safe; used from the client's thread only. REQUIRES: the UpstreamClient that made it
 // outlives it. The connection returns to the pool only if the body was read to its end and the
@@ -14,11 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include "upstream/body_source.h"
 #include "upstream/http_message.h"
 
 namespace sheepdog::upstream {
-
-class UpstreamClient;
 
 // One read from the body.
 struct BodyChunk {
@@ -36,6 +36,9 @@ struct BodyChunk {
 class ResponseStream {
  public:
   ResponseStream();  // an empty stream, as if the request failed with kCancelled
+  // A stream with this head whose body `body` yields; null: no body to read (a failed request,
+  // whose head says why, or one without a body).
+  ResponseStream(UpstreamResponse head, std::unique_ptr<BodySource> body);
   ResponseStream(ResponseStream&& other) noexcept;
   ResponseStream& operator=(ResponseStream&& other) noexcept;
   ~ResponseStream();
@@ -68,15 +71,12 @@ class ResponseStream {
   bool finished() const;
 
  private:
-  friend class UpstreamClient;
-  struct State;
-  ResponseStream(UpstreamResponse head, std::unique_ptr<State> state);
   boost::asio::awaitable<BodyChunk> next_impl();
   // What next() returns once the stream has ended (or never started).
   BodyChunk ending() const;
 
   UpstreamResponse head_;
-  std::unique_ptr<State> state_;  // null iff there is no body to read
+  std::unique_ptr<BodySource> state_;  // null iff there is no body to read
 };
 
 }  // namespace sheepdog::upstream

@@ -283,7 +283,7 @@ asio::awaitable<ResponseStream> UpstreamClient::open_stream_impl(const UpstreamR
   UpstreamResponse head = std::move(ex.result);
   copy_head(ex.parser->get().base(), head);
 
-  auto state = std::make_unique<ResponseStream::State>();
+  auto state = std::make_unique<PooledBody>();
   state->lease = std::move(ex.lease);
   state->parser = std::move(ex.parser);
   state->chunk_size = std::max<size_t>(options_.stream_chunk_bytes, 1);

@@ -30,6 +30,7 @@
 #include "upstream/connection_pool.h"
 #include "upstream/http_message.h"
 #include "upstream/response_stream.h"
+#include "upstream/transport.h"
 
 namespace sheepdog::upstream {
 
@@ -49,21 +50,8 @@ struct ClientOptions {
   std::string user_agent = "sheepdog/0.1";
 };
 
-// Per-request time limits, chosen by the caller for each attempt.
-struct RequestTimeouts {
-  // Until a connection is ready: waiting for a pool slot, DNS, TCP connect, TLS handshake.
-  Duration connect = std::chrono::seconds(10);
-  // The whole attempt, from the call until the last body byte (for streams too: choose it with
-  // the longest generation in mind).
-  Duration attempt = std::chrono::minutes(10);
-  // Streams only: from the request having been written until the first body bytes.
-  Duration first_byte = std::chrono::seconds(60);
-  // Streams only: the longest silence between body reads after the first; nullopt = no limit
-  // beyond the attempt deadline.
-  std::optional<Duration> between_chunks;
-};
-
-class UpstreamClient {
+// The production Transport (transport.h).
+class UpstreamClient final : public Transport {
  public:
   // `tls` (made with tls_client and configure_tls_context()) and `clock` (idle bookkeeping)
   // must outlive the client.
@@ -71,17 +59,17 @@ class UpstreamClient {
                  boost::asio::ssl::context& tls, const Clock& clock);
   UpstreamClient(const UpstreamClient&) = delete;
   UpstreamClient& operator=(const UpstreamClient&) = delete;
-  ~UpstreamClient();
+  ~UpstreamClient() override;
 
   // Sends `request` and reads the whole response. REQUIRES: `request` stays alive until the
   // call completes (co_await it directly).
   boost::asio::awaitable<UpstreamResponse> send(const UpstreamRequest& request,
-                                                RequestTimeouts timeouts);
+                                                RequestTimeouts timeouts) override;
 
   // Sends `request` and reads the response head; the body is then read with next(). The head
   // must arrive before the first-byte deadline. Same REQUIRES as send().
   boost::asio::awaitable<ResponseStream> open_stream(const UpstreamRequest& request,
-                                                     RequestTimeouts timeouts);
+                                                     RequestTimeouts timeouts) override;
 
   ConnectionPool& pool() { return pool_; }
   const ClientOptions& options() const { return options_; }

@@ -32,7 +32,7 @@ class RawUpstream {
    public:
     Exchange(boost::asio::ip::tcp::socket& socket, std::atomic<size_t>& sent, int call,
              std::string request)
-        : socket_(socket), sent_(sent), call(call), request(std::move(request)) {}
+        : call(call), request(std::move(request)), socket_(socket), sent_(sent) {}
     // Writes `bytes`; false once the client has gone.
     bool write(std::string_view bytes) {
       boost::system::error_code ec;
