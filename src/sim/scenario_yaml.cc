@@ -120,83 +120,6 @@ void read_upstream(Reader& r, const YAML::Node& n, UpstreamModel* u) {
   r.boolean(n, "serve_abandoned", &u->serve_abandoned);
 }
 
-void read_backoff(Reader& r, const YAML::Node& n, BackoffPolicy* b) {
-  if (!r.map(
-          n, "backoff",
-          {"kind", "base_delay_ms", "max_delay_ms", "multiplier", "jitter", "jitter_fraction"})) {
-    return;
-  }
-  std::string name;
-  r.text(n, "kind", &name);
-  if (!name.empty()) {
-    if (std::optional<BackoffKind> k = parse_backoff_kind(name)) {
-      b->kind = *k;
-    } else {
-      r.fail(n["kind"], fmt::format("unknown backoff kind '{}'; expected constant, linear, "
-                                    "exponential, fibonacci or decorrelated_jitter",
-                                    name));
-    }
-  }
-  name.clear();
-  r.text(n, "jitter", &name);
-  if (!name.empty()) {
-    if (std::optional<JitterMode> j = parse_jitter_mode(name)) {
-      b->jitter = *j;
-    } else {
-      r.fail(n["jitter"], fmt::format("unknown jitter '{}'; expected none, full, equal or "
-                                      "proportional",
-                                      name));
-    }
-  }
-  r.millis(n, "base_delay_ms", &b->base_delay, 1e-3);
-  r.millis(n, "max_delay_ms", &b->max_delay, 1e-3);
-  r.number(n, "multiplier", &b->multiplier, 1);
-  r.number(n, "jitter_fraction", &b->jitter_fraction, 0, 1);
-}
-
-void read_breaker(Reader& r, const YAML::Node& n, std::optional<CircuitBreakerPolicy>* out) {
-  if (n.IsScalar() && (n.Scalar() == "false" || n.Scalar() == "off")) {
-    out->reset();
-    return;
-  }
-  if (!r.map(n, "breaker",
-             {"consecutive_failures", "failure_rate_threshold", "window_size", "minimum_calls",
-              "open_duration_ms", "open_duration_multiplier", "max_open_duration_ms",
-              "half_open_max_probes", "half_open_successes"})) {
-    return;
-  }
-  CircuitBreakerPolicy p = out->value_or(CircuitBreakerPolicy{});
-  r.integer(n, "consecutive_failures", &p.consecutive_failures);
-  r.number(n, "failure_rate_threshold", &p.failure_rate_threshold, 0, 1);
-  r.integer(n, "window_size", &p.window_size, 1);
-  r.integer(n, "minimum_calls", &p.minimum_calls, 1);
-  r.millis(n, "open_duration_ms", &p.open_duration, 1e-3);
-  r.number(n, "open_duration_multiplier", &p.open_duration_multiplier, 1);
-  r.millis(n, "max_open_duration_ms", &p.max_open_duration, 1e-3);
-  r.integer(n, "half_open_max_probes", &p.half_open_max_probes, 1);
-  r.integer(n, "half_open_successes", &p.half_open_successes, 1);
-  *out = p;
-}
-
-void read_budget(Reader& r, const YAML::Node& n, std::optional<RetryBudgetPolicy>* out) {
-  if (n.IsScalar() && (n.Scalar() == "false" || n.Scalar() == "off")) {
-    out->reset();
-    return;
-  }
-  if (!r.map(n, "budget",
-             {"max_tokens", "token_ratio", "concurrency_cap", "budget_percent",
-              "min_retry_concurrency"})) {
-    return;
-  }
-  RetryBudgetPolicy p = out->value_or(RetryBudgetPolicy{});
-  r.number(n, "max_tokens", &p.max_tokens, 1e-9);
-  r.number(n, "token_ratio", &p.token_ratio, 1e-9);
-  r.boolean(n, "concurrency_cap", &p.concurrency_cap_enabled);
-  r.number(n, "budget_percent", &p.budget_percent, 1e-9, 100);
-  r.integer(n, "min_retry_concurrency", &p.min_retry_concurrency, 0);
-  *out = p;
-}
-
 void read_tool_model(Reader& r, const YAML::Node& n, std::optional<ToolCallModel>* out) {
   if (!r.map(n, "tool_calls",
              {"fault_rate", "repair_success_rate", "repair_prompt_multiplier",
@@ -209,69 +132,6 @@ void read_tool_model(Reader& r, const YAML::Node& n, std::optional<ToolCallModel
   r.number(n, "repair_prompt_multiplier", &t.repair_prompt_multiplier, 1);
   r.number(n, "prompt_cost_fraction", &t.prompt_cost_fraction, 0, 1);
   *out = t;
-}
-
-void read_tool_policy(Reader& r, const YAML::Node& n, std::optional<ToolCallPolicy>* out) {
-  if (n.IsScalar() && (n.Scalar() == "false" || n.Scalar() == "off")) {
-    out->reset();
-    return;
-  }
-  if (!r.map(n, "tool_calls", {"mode", "max_retries"})) {
-    return;
-  }
-  ToolCallPolicy p = out->value_or(ToolCallPolicy{});
-  std::string mode;
-  r.text(n, "mode", &mode);
-  if (mode == "resample") {
-    p.mode = ToolRepairMode::kResample;
-  } else if (mode == "repair") {
-    p.mode = ToolRepairMode::kRepair;
-  } else if (mode == "pass") {
-    p.mode = ToolRepairMode::kPass;
-  } else if (!mode.empty()) {
-    r.fail(n["mode"],
-           fmt::format("tool_calls mode must be resample, repair or pass, got '{}'", mode));
-  }
-  r.integer(n, "max_retries", &p.max_retries, 0, 10);
-  *out = p;
-}
-
-void read_strategy(Reader& r, const std::string& name, const YAML::Node& n, Strategy* s) {
-  if (!r.map(n, "strategy",
-             {"like", "summary", "max_attempts", "attempt_timeout_ms", "honor_pushback",
-              "max_pushback_ms", "prefer_other_deployment", "fallback", "backoff", "breaker",
-              "budget", "tool_calls"})) {
-    return;
-  }
-  std::string like = "exponential-jitter";
-  r.text(n, "like", &like);
-  std::optional<Strategy> base = builtin_strategy(like);
-  if (!base) {
-    r.fail(n["like"], fmt::format("unknown built-in strategy '{}' in 'like'", like));
-    return;
-  }
-  *s = *base;
-  s->name = name;
-  s->summary = "custom, like " + like;
-  r.text(n, "summary", &s->summary);
-  r.integer(n, "max_attempts", &s->retry.max_attempts, 1);
-  r.millis(n, "attempt_timeout_ms", &s->retry.attempt_timeout, 1e-3);
-  r.boolean(n, "honor_pushback", &s->retry.honor_pushback);
-  r.millis(n, "max_pushback_ms", &s->retry.max_pushback);
-  r.boolean(n, "prefer_other_deployment", &s->retry.prefer_other_deployment);
-  r.boolean(n, "fallback", &s->fallback);
-  if (const YAML::Node b = n["backoff"]) {
-    read_backoff(r, b, &s->retry.backoff);
-  }
-  if (const YAML::Node b = n["breaker"]) {
-    read_breaker(r, b, &s->breaker);
-  }
-  if (const YAML::Node b = n["budget"]) {
-    read_budget(r, b, &s->budget);
-  }
-  if (const YAML::Node t = n["tool_calls"]) {
-    read_tool_policy(r, t, &s->tool_calls);
-  }
 }
 
 void read_file(Reader& r, const YAML::Node& root, ScenarioFile* out) {
@@ -309,18 +169,13 @@ void read_file(Reader& r, const YAML::Node& root, ScenarioFile* out) {
     s.upstreams.push_back(model);
   });
   if (const YAML::Node st = root["strategies"]) {
-    if (!st.IsMap()) {
-      r.fail(st, "'strategies' must map names to strategy settings");
-      return;
-    }
-    for (auto it = st.begin(); it != st.end() && !r.failed(); ++it) {
-      Strategy strategy;
-      read_strategy(r, it->first.Scalar(), it->second, &strategy);
-      if (Status v = strategy.validate(); !r.failed() && !v.is_ok()) {
-        r.fail(it->first, v.message());
-      }
-      out->strategies.push_back(std::move(strategy));
-    }
+    // One decoder for policies: the gateway's (config/). A second dialect here would let a
+    // simulated policy differ from the one serve runs.
+    r.fail(st,
+           "a scenario file describes only the world (client, upstreams, faults); policies come "
+           "from the gateway's own config: put them under models/policies in a sheepdog.yaml "
+           "and pass --config FILE");
+    return;
   }
   if (!r.failed()) {
     if (Status v = s.validate(); !v.is_ok()) {

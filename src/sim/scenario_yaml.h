@@ -1,4 +1,4 @@
-// Scenario files: a Scenario (and optionally custom strategies) in YAML. Errors name the file
+// Scenario files: the world a strategy is run against (a Scenario) in YAML. Errors name the file
 // and line and say what would be accepted, e.g.
 //   my.yaml:12: unknown key 'capcity' in upstream; expected one of: name, capacity, ...
 // See scenarios/example.yaml for every key with its meaning. Schema, briefly:
@@ -13,16 +13,8 @@
 //                usd_per_mtok_input, usd_per_mtok_output}, serve_abandoned}]
 //   tool_calls: {fault_rate, repair_success_rate, repair_prompt_multiplier,
 //                prompt_cost_fraction}   (every request offers tools; see ToolCallModel)
-//   strategies: {NAME: {like: BUILTIN, summary, max_attempts, attempt_timeout_ms,
-//                honor_pushback, max_pushback_ms, prefer_other_deployment, fallback,
-//                backoff: {kind, base_delay_ms, max_delay_ms, multiplier, jitter,
-//                          jitter_fraction},
-//                breaker: false | {consecutive_failures, failure_rate_threshold, window_size,
-//                          minimum_calls, open_duration_ms, open_duration_multiplier,
-//                          max_open_duration_ms, half_open_max_probes, half_open_successes},
-//                budget: false | {max_tokens, token_ratio, concurrency_cap, budget_percent,
-//                          min_retry_concurrency},
-//                tool_calls: false | {mode: resample|repair|pass, max_retries}}}
+// A `strategies` key is refused: policies come from the gateway's config (`simulate --config`,
+// sim/config_strategies.h), decoded once, by config/.
 // Unset keys keep the defaults of the structs in scenario.h / strategy.h.
 #pragma once
 
@@ -38,7 +30,8 @@ namespace sheepdog::sim {
 
 struct ScenarioFile {
   Scenario scenario;
-  std::vector<Strategy> strategies;  // custom ones, in file order
+  // Filled by the caller from the gateway config (simulate --config), never by the parser.
+  std::vector<Strategy> strategies;
 };
 
 // Parses and validates. `source` names the text in messages (usually the file path).

@@ -80,6 +80,7 @@ grep -q '^| full-jitter |.* 1.00x | 1.00x |$' "$tmp/aws.txt" || fail "aws full-j
 "$bin" simulate --list | grep -q '^  rate-limit-storm ' || fail "--list lacks rate-limit-storm"
 "$bin" simulate --scenario mixed-faults-10k --describe | grep -q '^Assumptions:' || fail "--describe"
 "$bin" simulate --scenario-file "$src/scenarios/example.yaml" --requests 300 \
+  --config "$src/scenarios/example-policies.yaml" \
   --strategies cautious-breaker,patient-linear,exponential-jitter >"$tmp/ex.txt"
 grep -q 'scenario `example-regional-outage`' "$tmp/ex.txt" || fail "example scenario title"
 grep -qF '| cautious-breaker |' "$tmp/ex.txt" || fail "example custom strategy row"
@@ -113,5 +114,8 @@ expect_bad_input "--seed needs a value" --seed
 expect_bad_input "either --scenario or --scenario-file" --scenario flaky --scenario-file x.yaml
 printf 'upstreams:\n  - name: a\n    capcity: 3\n' >"$tmp/bad.yaml"
 expect_bad_input "bad.yaml:3: unknown key 'capcity' in upstream" --scenario-file "$tmp/bad.yaml"
+printf 'upstreams:\n  - name: a\nstrategies:\n  s: {max_attempts: 2}\n' >"$tmp/policy.yaml"
+expect_bad_input "policy.yaml:4: a scenario file describes only the world" \
+  --scenario-file "$tmp/policy.yaml"
 
 echo "simulate.sh: all checks passed"
